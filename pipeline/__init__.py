@@ -1,0 +1,3 @@
+"""Offline Chinese->English translation and polish pipeline for Amazon appeals."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,49 @@
+"""Shared CLI plumbing: one-line errors and exit codes, consoles, option helpers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True, highlight=False)  # progress and messages: stdout stays for --json
+out = Console(highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn PipelineError (and any surprise) into one line and an exit code."""
+    from ..errors import PipelineError
+
+    try:
+        yield
+    except PipelineError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130) from None
+    except Exception as exc:  # a bug: still one line for the user, traceback on request
+        if os.environ.get("PIPELINE_DEBUG"):
+            raise
+        raise fail(f"internal error: {type(exc).__name__}: {exc} "
+                   "(set PIPELINE_DEBUG=1 to see the traceback)", 2) from None
+
+
+def print_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()

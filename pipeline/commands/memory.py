@@ -1,0 +1,109 @@
+"""`pipeline memory ...`: import/export TMX, show statistics.
+
+Only typer/rich at module level: the memory and lxml load inside the commands so
+`pipeline --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Translation memory: import/export TMX, stats", no_args_is_help=True)
+
+MemoryOpt = Annotated[Path, typer.Option(
+    "--memory", "-m",
+    help="Translation memory database (SQLite), e.g. LIBRARY/.pipeline/memory.sqlite.")]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(getattr(exc, "exit_code", 2))
+
+
+@app.command("import")
+def import_cmd(
+    tmx_file: Annotated[Path, typer.Argument(help="TMX file (1.1-1.4) to import.",
+                                             metavar="FILE.tmx")],
+    memory: MemoryOpt,
+    origin: Annotated[str, typer.Option(help="Origin for units without an x-origin prop: "
+                                        "reviewed (always reused) or machine.")] = "reviewed",
+) -> None:
+    """Import translation units from a TMX file (created if the memory is new)."""
+    from ..errors import PipelineError
+    from ..memory import TranslationMemory
+    from ..tmx import import_tmx_report
+
+    try:
+        with TranslationMemory(memory) as tm:
+            res = import_tmx_report(tm, tmx_file, origin)
+    except PipelineError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"{tmx_file}: {res.read} units read, {res.inserted} new, {res.updated} "
+               f"updated, {res.unchanged} unchanged, {res.kept} kept (reviewed entry wins), "
+               f"{res.skipped} skipped")
+    for reason, n in sorted(res.reasons.items()):
+        typer.echo(f"  skipped {n}: {reason}")
+
+
+@app.command("export")
+def export_cmd(
+    memory: MemoryOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="TMX file to write (or a folder: "
+                                      "<memory name>.tmx inside it).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    srclang: Annotated[str, typer.Option(help="xml:lang of the Chinese side.")] = "zh-CN",
+    tgtlang: Annotated[str, typer.Option(help="xml:lang of the English side.")] = "en-US",
+) -> None:
+    """Export the whole memory as TMX 1.4."""
+    from ..errors import OutputError, PipelineError
+    from ..memory import TranslationMemory
+    from ..tmx import export_tmx
+
+    target = out / f"{memory.stem}.tmx" if out.is_dir() else out
+    try:
+        if target.exists() and not force:
+            raise OutputError(f"{target} already exists (use --force to overwrite)")
+        with TranslationMemory(memory, create=False) as tm:
+            n = export_tmx(tm, target, srclang, tgtlang)
+    except PipelineError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"wrote {n} units to {target}")
+
+
+@app.command("stats")
+def stats_cmd(
+    memory: MemoryOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Entries by origin, model and glossary version."""
+    from ..errors import PipelineError
+    from ..memory import TranslationMemory
+
+    try:
+        with TranslationMemory(memory, create=False) as tm:
+            st = tm.stats()
+    except PipelineError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(st, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Translation memory {st['path']}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("entries", str(st["entries"]))
+    for origin, n in st["by_origin"].items():
+        table.add_row(f"  {origin}", str(n))
+    for model, n in st["models"].items():
+        table.add_row(f"  machine, model {model or '(none)'}", str(n))
+    for gv, n in st["glossary_versions"].items():
+        table.add_row(f"  machine, glossary {gv or '(none)'}", str(n))
+    table.add_row("reuses", str(st["uses"]))
+    Console().print(table)
+    if st["entries"]:
+        typer.echo(f"oldest {st['oldest']}, newest {st['newest']}")

@@ -1,0 +1,129 @@
+"""`pipeline run`: translate one Chinese appeal DOCX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .common import console, out, print_json, user_errors
+
+OutDir = Annotated[Path | None, typer.Option("--out", help="Output folder (default: next to the input).")]
+Glossaries = Annotated[list[Path] | None, typer.Option(
+    "--glossary", help="Extra glossary TSV (repeatable); overrides the built-in Amazon glossary.")]
+Grammar = Annotated[str, typer.Option("--grammar", help="Grammar backend: harper, languagetool or none.")]
+LanguageToolUrl = Annotated[str | None, typer.Option(
+    "--languagetool-url", envvar="PIPELINE_LANGUAGETOOL_URL",
+    help="Your LanguageTool server, e.g. http://localhost:8081/ (used with --grammar languagetool).")]
+Memory = Annotated[Path | None, typer.Option("--memory", help="Translation memory (SQLite file).")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
+Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+
+
+def engine_options(beam_size: int, batch_tokens: int, inter_threads: int,
+                   intra_threads: int, compute_type: str) -> Any:
+    from ..engine import EngineSettings
+
+    return EngineSettings(beam_size=beam_size, max_batch_tokens=batch_tokens,
+                          inter_threads=inter_threads, intra_threads=intra_threads,
+                          compute_type=compute_type)
+
+
+def announce_model(info: Any) -> None:
+    if info.demo:
+        console.print(f"[bold red]Using the DEMO model[/] {info.name}: tiny, trained on the "
+                      "project's own sentences; not for real appeals. Install the real one: "
+                      "[bold]pipeline models install zh-en[/] (or --file X.argosmodel).")
+    else:
+        console.print(f"Model: {info.label}")
+
+
+def run(
+    input: Annotated[Path, typer.Argument(help="Chinese appeal draft (.docx).")],
+    out_dir: OutDir = None,
+    glossary: Glossaries = None,
+    no_builtin_glossary: Annotated[bool, typer.Option(
+        "--no-builtin-glossary", help="Use only the --glossary files.")] = False,
+    acronyms: Annotated[bool, typer.Option(
+        "--acronyms/--no-acronyms", help="First mention 'Order Defect Rate (ODR)', then 'ODR'.")] = True,
+    grammar: Grammar = "harper",
+    languagetool_url: LanguageToolUrl = None,
+    memory: Memory = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="An unpacked Argos package folder to use instead of the installed one.")] = None,
+    beam_size: Annotated[int, typer.Option(help="Beam size.")] = 4,
+    batch_tokens: Annotated[int, typer.Option(help="Tokens per engine batch.")] = 512,
+    inter_threads: Annotated[int, typer.Option(help="Parallel batches (0 = min(2, cores)).")] = 0,
+    intra_threads: Annotated[int, typer.Option(help="Threads per batch.")] = 1,
+    compute_type: Annotated[str, typer.Option(help="CTranslate2 compute type.")] = "int8",
+    no_qa: Annotated[bool, typer.Option("--no-qa", help="Skip the QA checks.")] = False,
+    force: Force = False,
+    json: Json = False,
+) -> None:
+    """Translate a Chinese appeal DOCX: writes <stem>.review.docx, <stem>.en.docx, <stem>.report.json."""
+    with user_errors():
+        from ..runner import Pipeline, RunOptions
+
+        options = RunOptions(
+            out_dir=out_dir, glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
+            acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url, memory=memory,
+            model=model, engine=engine_options(beam_size, batch_tokens, inter_threads,
+                                               intra_threads, compute_type),
+            qa=not no_qa, force=force)
+        if grammar not in ("harper", "languagetool", "none"):
+            from ..errors import InputError
+
+            raise InputError(f"unknown grammar backend {grammar!r} (harper, languagetool, none)")
+        pipeline = Pipeline(options, on_model=announce_model)
+        try:
+            with console.status(f"Translating {input.name}…"):
+                result = pipeline.run(input)
+        finally:
+            pipeline.close()
+        summary = summarize(result)
+        if json:
+            print_json(summary)
+        else:
+            show_summary(summary)
+
+
+def summarize(result: Any) -> dict[str, Any]:
+    doc = result.doc
+    severities: dict[str, int] = {}
+    for seg in doc.segments:
+        for n in seg.notes:
+            severities[n.severity.value] = severities.get(n.severity.value, 0) + 1
+    return {
+        "file": str(doc.path),
+        "model": doc.meta.get("model", {}).get("label", ""),
+        "demo_model": bool(doc.meta.get("model", {}).get("demo")),
+        "glossary": doc.meta.get("glossary", ""),
+        "grammar": doc.meta.get("grammar", ""),
+        "counts": doc.counts(),
+        "notes": severities,
+        "document_notes": [n.to_dict() for n in doc.notes],
+        "outputs": {k: str(v) for k, v in result.outputs.items()},
+        "timings_s": doc.meta.get("timings", {}),
+    }
+
+
+def show_summary(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    c = summary["counts"]
+    out.print(f"[bold]{Path(summary['file']).name}[/]: {c['segments']} segments, "
+              f"{c['translated']} translated, {c['skipped']} skipped, {c['failed']} failed")
+    notes = summary["notes"]
+    if notes:
+        out.print("Findings: " + ", ".join(f"{v} {k}" for k, v in sorted(notes.items())))
+    for n in summary["document_notes"]:
+        out.print(f"  [{n['severity']}] {n['message']}")
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("output")
+    table.add_column("file")
+    for k, v in summary["outputs"].items():
+        table.add_row(k, v)
+    out.print(table)
+    if summary["demo_model"]:
+        out.print("[bold red]Made with the DEMO model: review only, do not send.[/]")

@@ -1,0 +1,491 @@
+"""Translation memory: a SQLite store of source sentence -> English, and the memory step.
+
+One row per *normalised* source (NFKC + whitespace collapsed), so full-width and
+half-width punctuation or stray spaces do not split entries. The original source text
+of the row is kept for display and export.
+
+Rules (see docs/memory.md):
+
+* ``reviewed`` beats ``machine``: storing a machine translation never replaces a
+  reviewed one; a reviewed one replaces anything (the latest review wins).
+* An exact *machine* hit is reused only when it was produced by the same model and
+  glossary version as the current run; otherwise it is offered as a suggestion (a
+  ``memory-fuzzy`` note with score 1.0) and the engine translates the segment again.
+  Reviewed hits are always reused.
+
+Concurrency: WAL journal, a busy timeout, and every write in ``BEGIN IMMEDIATE`` so
+two processes (two CLI runs on the same library) can write at once without
+"database is locked" upgrades failing half way.
+
+Fuzzy lookup: candidates come from a side table of character bigrams (Dice overlap,
+best ``_CANDIDATES`` first, inside a length window that the threshold allows), then
+are scored exactly with ``difflib.SequenceMatcher.ratio`` on the normalised text —
+character-level similarity, which suits Chinese (no word boundaries).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .model import Document, Origin, Severity
+
+ORIGINS = ("machine", "reviewed")
+SCHEMA_VERSION = "1"
+_BUSY_TIMEOUT_MS = 30_000
+# How many bigram-overlap candidates are scored exactly per fuzzy query. A sentence
+# that clears a 0.75 character ratio shares most of its bigrams, so it ranks near the
+# top of the Dice order; 200 keeps a query in milliseconds at 100k entries.
+_CANDIDATES = 200
+_CHUNK = 500  # rows per executemany / IN (...) query, below SQLite's variable limit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tm (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('machine', 'reviewed')),
+    model TEXT NOT NULL DEFAULT '',
+    glossary_version TEXT NOT NULL DEFAULT '',
+    length INTEGER NOT NULL,
+    ngrams INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    uses INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tm_length ON tm(length);
+CREATE TABLE IF NOT EXISTS tm_gram (
+    gram TEXT NOT NULL,
+    entry INTEGER NOT NULL,
+    PRIMARY KEY (gram, entry)
+) WITHOUT ROWID;
+"""
+
+
+# A space next to a CJK character or CJK punctuation carries no meaning in Chinese
+# (stray spaces from Word/PDF copy-paste); a space between Latin words does.
+_CJK = "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}]) | (?=[{_CJK}])")
+
+
+def normalize(text: str) -> str:
+    """The lookup key: NFKC (full-width -> half-width etc.), whitespace collapsed to one
+    space, and no space at all next to CJK characters."""
+    return _CJK_SPACE.sub("", " ".join(unicodedata.normalize("NFKC", text).split()))
+
+
+def _grams(key: str) -> set[str]:
+    # Padded bigrams so one-character keys still have grams and the start/end of a
+    # sentence count for something.
+    padded = f"\x02{key}\x03"
+    return {padded[i:i + 2] for i in range(len(padded) - 1)}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class MemoryEntry:
+    """One row to store (used by ``store_entries`` and TMX import)."""
+
+    source: str
+    target: str
+    origin: str = "machine"
+    model: str = ""
+    glossary_version: str = ""
+    created: str | None = None  # ISO UTC "YYYY-MM-DDThh:mm:ssZ"; None = now
+    updated: str | None = None
+    uses: int = 0
+
+
+@dataclass
+class Match:
+    """A memory entry as found by ``lookup``/``fuzzy``/``entries`` (score 1.0 = exact)."""
+
+    source: str
+    target: str
+    origin: str
+    model: str
+    glossary_version: str
+    created: str
+    updated: str
+    uses: int
+    key: str
+    score: float = 1.0
+
+    @property
+    def reviewed(self) -> bool:
+        return self.origin == "reviewed"
+
+    def reusable_for(self, model: str, glossary_version: str) -> bool:
+        """Reviewed: always. Machine: only from the same model and glossary version."""
+        return self.reviewed or (self.model == model
+                                 and self.glossary_version == glossary_version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class StoreResult:
+    """What a store did: new rows, replaced rows, identical rows, refused (reviewed kept)."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.kept
+
+
+_COLUMNS = "source, target, origin, model, glossary_version, created, updated, uses, key"
+
+
+def _match(row: sqlite3.Row | tuple, score: float = 1.0) -> Match:
+    return Match(*row[:9], score=score)
+
+
+class TranslationMemory:
+    """A translation memory in one SQLite file. Use as a context manager or ``close()``.
+
+    One connection per object; the object may be shared between threads (a lock
+    serialises use of the connection). For parallel *processes* open one each.
+    """
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise InputError(f"translation memory {self.path} does not exist")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+            self._conn = sqlite3.connect(str(self.path), timeout=_BUSY_TIMEOUT_MS / 1000,
+                                         isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(f"cannot open translation memory {self.path}: {exc}") from None
+        self._lock = threading.RLock()
+        try:
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise InputError(f"{self.path} is not a translation memory ({exc})") from None
+        except InputError:
+            self._conn.close()
+            raise
+
+    def _setup(self) -> None:
+        c = self._conn
+        c.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "tm_meta" not in tables:
+            # Never add our tables to somebody else's database.
+            raise InputError(f"{self.path} is an SQLite file but not a translation memory")
+        c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; no fsync per commit
+        if "tm_meta" in tables:
+            row = c.execute("SELECT value FROM tm_meta WHERE key='schema'").fetchone()
+            if row is None or row[0] != SCHEMA_VERSION:
+                raise InputError(f"{self.path}: unsupported translation memory schema "
+                                 f"{row[0] if row else '?'} (expected {SCHEMA_VERSION})")
+            return
+        with self._write() as c:
+            # Statement by statement: executescript() would COMMIT our transaction.
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    c.execute(stmt)
+            c.execute("INSERT OR IGNORE INTO tm_meta(key, value) VALUES ('schema', ?)",
+                      (SCHEMA_VERSION,))
+            c.execute("INSERT OR IGNORE INTO tm_meta(key, value) VALUES ('created', ?)",
+                      (now_iso(),))
+
+    # -- plumbing -------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction. IMMEDIATE takes the write lock up front (waiting up to
+        the busy timeout), so a read-then-write never fails on a lock upgrade."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> TranslationMemory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
+
+    # -- reading --------------------------------------------------------------------
+
+    def lookup(self, source: str) -> Match | None:
+        """The entry for exactly this source (after normalisation), or None."""
+        key = normalize(source)
+        if not key:
+            return None
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM tm WHERE key = ?",
+                                     (key,)).fetchone()
+        return _match(row) if row else None
+
+    def fuzzy(self, source: str, threshold: float = 0.75, limit: int = 3) -> list[Match]:
+        """Entries whose character similarity to ``source`` is >= threshold, best first.
+
+        An identical entry is included (score 1.0). Ties are broken reviewed first,
+        then most recently updated.
+        """
+        key = normalize(source)
+        if not key or limit <= 0:
+            return []
+        threshold = max(0.0, min(1.0, threshold))
+        n = len(key)
+        # ratio = 2*M/(n+m) <= 2*min(n,m)/(n+m): bounds m for a given threshold.
+        if threshold > 0:
+            lo = int(n * threshold / (2 - threshold))
+            hi = int(n * (2 - threshold) / threshold) + 1
+        else:
+            lo, hi = 0, 1 << 30
+        grams = sorted(_grams(key))
+        if len(grams) > 900:  # SQLite variable limit; a very long "sentence" anyway
+            grams = grams[:900]
+        marks = ",".join("?" * len(grams))
+        sql = (f"SELECT {_COLUMNS}, g.c, t.ngrams FROM ("
+               f" SELECT entry, COUNT(*) AS c FROM tm_gram WHERE gram IN ({marks})"
+               f" GROUP BY entry) AS g JOIN tm AS t ON t.id = g.entry"
+               f" WHERE t.length BETWEEN ? AND ?"
+               f" ORDER BY (2.0 * g.c) / (? + t.ngrams) DESC LIMIT ?")
+        with self._lock:
+            rows = self._conn.execute(sql, (*grams, lo, hi, len(grams), _CANDIDATES)).fetchall()
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(key)  # seq2 is the one SequenceMatcher caches
+        found: list[Match] = []
+        for row in rows:
+            cand = row[8]
+            matcher.set_seq1(cand)
+            # The cheap upper bounds first; ratio() is the expensive one.
+            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+                continue
+            score = 1.0 if cand == key else matcher.ratio()
+            if score >= threshold:
+                found.append(_match(row, round(score, 4)))
+        # Two stable sorts: newest first, then by score and reviewed-first.
+        found.sort(key=lambda m: m.updated, reverse=True)
+        found.sort(key=lambda m: (-m.score, not m.reviewed))
+        return found[:limit]
+
+    def entries(self) -> Iterator[Match]:
+        """Every entry, oldest first (streamed, not loaded at once)."""
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT {_COLUMNS}, id FROM tm WHERE id > ? ORDER BY id LIMIT ?",
+                    (last, _CHUNK)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _match(row)
+            last = rows[-1][9]
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            c = self._conn
+            entries = c.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
+            by_origin = dict.fromkeys(ORIGINS, 0)
+            by_origin.update(dict(c.execute("SELECT origin, COUNT(*) FROM tm GROUP BY origin")))
+            models = dict(c.execute("SELECT model, COUNT(*) FROM tm WHERE origin='machine'"
+                                    " GROUP BY model ORDER BY COUNT(*) DESC"))
+            glossaries = dict(c.execute(
+                "SELECT glossary_version, COUNT(*) FROM tm WHERE origin='machine'"
+                " GROUP BY glossary_version ORDER BY COUNT(*) DESC"))
+            uses, first, last = c.execute(
+                "SELECT COALESCE(SUM(uses), 0), MIN(created), MAX(updated) FROM tm").fetchone()
+        return {"path": str(self.path), "entries": entries, "by_origin": by_origin,
+                "models": models, "glossary_versions": glossaries, "uses": uses,
+                "oldest": first, "newest": last}
+
+    # -- writing --------------------------------------------------------------------
+
+    def store(self, source: str, target: str, origin: str = "machine", model: str = "",
+              glossary_version: str = "") -> str:
+        """Store one translation; returns "inserted", "updated", "unchanged" or "kept"
+        ("kept": a machine translation was refused because a reviewed one exists)."""
+        res = self.store_entries([MemoryEntry(source, target, origin, model, glossary_version)])
+        for name in ("inserted", "updated", "unchanged", "kept"):
+            if getattr(res, name):
+                return name
+        return "unchanged"  # empty source: nothing stored
+
+    def store_many(self, pairs: Iterable[tuple[str, str]], origin: str = "machine",
+                   model: str = "", glossary_version: str = "") -> StoreResult:
+        """Store (source, target) pairs in one transaction."""
+        return self.store_entries(MemoryEntry(s, t, origin, model, glossary_version)
+                                  for s, t in pairs)
+
+    def store_entries(self, entries: Iterable[MemoryEntry]) -> StoreResult:
+        """Store entries (with their own origin/model/dates) in one transaction.
+
+        A later entry for the same key in the same batch wins under the same rules.
+        """
+        res = StoreResult()
+        stamp = now_iso()
+        with self._write() as c:
+            for e in entries:
+                if e.origin not in ORIGINS:
+                    raise ValueError(f"origin must be one of {ORIGINS}, not {e.origin!r}")
+                key = normalize(e.source)
+                if not key:
+                    continue
+                row = c.execute("SELECT id, target, origin, model, glossary_version FROM tm"
+                                " WHERE key = ?", (key,)).fetchone()
+                created = e.created or stamp
+                updated = e.updated or e.created or stamp
+                if row is None:
+                    grams = _grams(key)
+                    cur = c.execute(
+                        "INSERT INTO tm(key, source, target, origin, model, glossary_version,"
+                        " length, ngrams, created, updated, uses)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (key, e.source, e.target, e.origin, e.model, e.glossary_version,
+                         len(key), len(grams), created, updated, e.uses))
+                    c.executemany("INSERT OR IGNORE INTO tm_gram(gram, entry) VALUES (?, ?)",
+                                  [(g, cur.lastrowid) for g in grams])
+                    res.inserted += 1
+                    continue
+                rid, old_target, old_origin, old_model, old_gv = row
+                if old_origin == "reviewed" and e.origin == "machine":
+                    res.kept += 1
+                    continue
+                if (old_target, old_origin, old_model, old_gv) == (
+                        e.target, e.origin, e.model, e.glossary_version):
+                    res.unchanged += 1
+                    continue
+                c.execute("UPDATE tm SET source = ?, target = ?, origin = ?, model = ?,"
+                          " glossary_version = ?, updated = ? WHERE id = ?",
+                          (e.source, e.target, e.origin, e.model, e.glossary_version,
+                           e.updated or stamp, rid))
+                res.updated += 1
+        return res
+
+    def record_use(self, sources: Iterable[str]) -> None:
+        """Count one reuse for each source (exact hits the memory step applied)."""
+        keys = [(normalize(s),) for s in sources]
+        if not keys:
+            return
+        with self._write() as c:
+            c.executemany("UPDATE tm SET uses = uses + 1 WHERE key = ?", keys)
+
+    def delete(self, source: str) -> bool:
+        """Remove the entry for this source; True if there was one."""
+        key = normalize(source)
+        with self._write() as c:
+            row = c.execute("SELECT id FROM tm WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return False
+            c.executemany("DELETE FROM tm_gram WHERE gram = ? AND entry = ?",
+                          [(g, row[0]) for g in _grams(key)])
+            c.execute("DELETE FROM tm WHERE id = ?", (row[0],))
+            return True
+
+
+# -- the pipeline step ---------------------------------------------------------------
+
+
+@dataclass
+class MemoryStep:
+    """Fill segments from the memory before the engine runs (see module docstring).
+
+    Exact usable hit: ``target`` set, origin MEMORY_EXACT, ``meta["memory"]`` says
+    where it came from. Otherwise fuzzy hits >= threshold become a ``memory-fuzzy``
+    info note and ``meta["fuzzy"]``; the segment stays NONE so the engine translates it.
+    """
+
+    memory: TranslationMemory
+    model: str
+    glossary_version: str
+    fuzzy_threshold: float = 0.75
+    fuzzy_limit: int = 3
+    name = "memory"  # class attribute, not a dataclass field
+
+    def __call__(self, doc: Document) -> Document:
+        used: list[str] = []
+        exact = fuzzy = 0
+        fuzzy_cache: dict[str, list[Match]] = {}  # repeated sentences: one query
+        for seg in doc.segments:
+            if not seg.translatable or seg.target is not None:
+                continue
+            hit = self.memory.lookup(seg.source)
+            if hit is not None and hit.reusable_for(self.model, self.glossary_version):
+                seg.target = hit.target
+                seg.origin = Origin.MEMORY_EXACT
+                seg.meta["memory"] = {
+                    "origin": hit.origin, "model": hit.model,
+                    "glossary_version": hit.glossary_version, "updated": hit.updated,
+                    "score": 1.0,
+                }
+                used.append(seg.source)
+                exact += 1
+                continue
+            key = normalize(seg.source)
+            if key not in fuzzy_cache:
+                fuzzy_cache[key] = self.memory.fuzzy(seg.source, self.fuzzy_threshold,
+                                                     self.fuzzy_limit)
+            matches = fuzzy_cache[key]
+            if not matches:
+                continue
+            fuzzy += 1
+            seg.meta["fuzzy"] = [
+                {"score": m.score, "source": m.source, "target": m.target,
+                 "origin": m.origin, "model": m.model,
+                 "glossary_version": m.glossary_version,
+                 # An identical source that was not reusable: another model/glossary.
+                 "stale": m.key == key}
+                for m in matches]
+            best = matches[0]
+            if best.key == key:
+                why = (f"exact memory match from another model/glossary "
+                       f"({best.model or '?'}, glossary {best.glossary_version or '?'})")
+            else:
+                why = f"memory match {best.score:.0%} ({best.origin}) for \u201c{best.source}\u201d"
+            seg.note("memory-fuzzy", f"{why}: \u201c{best.target}\u201d", Severity.INFO,
+                     step=self.name)
+        if used:
+            self.memory.record_use(used)
+        counts = doc.meta.setdefault("memory", {})
+        counts.update({"path": str(self.memory.path), "exact": exact, "fuzzy": fuzzy})
+        return doc
+
+
+def remember(doc: Document, memory: TranslationMemory, model: str,
+             glossary_version: str) -> StoreResult:
+    """Store every machine-translated segment's *final* English (``seg.text``, after
+    glossary enforcement and grammar: what the user received) as a machine entry."""
+    pairs = [(s.source, s.text) for s in doc.segments
+             if s.translatable and s.origin is Origin.MACHINE and s.target is not None]
+    return memory.store_many(pairs, "machine", model, glossary_version)

@@ -1,0 +1,214 @@
+"""The data model every step reads and returns: a Document of Blocks of Segments.
+
+A *block* is one paragraph-like unit of the input (a body paragraph, a table-cell
+paragraph, a header line, a footnote paragraph...) with a stable location id, so the
+writer can put English back in exactly the same place. A *segment* is one sentence of a
+block. Steps (segment, memory, protect, translate, enforce, grammar, qa) take a Document
+and return it; whatever a step does not handle it leaves untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Origin(str, Enum):
+    """Where a segment's English came from."""
+
+    NONE = "none"  # not translated (yet)
+    PASSTHROUGH = "passthrough"  # not Chinese: copied as is
+    MACHINE = "machine"
+    MEMORY_EXACT = "memory-exact"
+    MEMORY_FUZZY = "memory-fuzzy"
+    REVIEWED = "reviewed"
+    ENGINE_FAILED = "engine-failed"  # the engine gave nothing usable: source kept
+
+
+@dataclass
+class Note:
+    """A finding about a segment (or the document), shown in review and report."""
+
+    code: str  # short, stable, kebab-case name, e.g. "number-mismatch"
+    message: str
+    severity: Severity = Severity.INFO
+    step: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity.value, "step": self.step,
+                "message": self.message}
+
+
+@dataclass
+class Change:
+    """One edit a step made to the English: before, after, which rule, why."""
+
+    rule: str
+    before: str
+    after: str
+    message: str = ""
+    step: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TermHit:
+    """A glossary term found in a segment's source."""
+
+    start: int
+    end: int
+    source: str  # the text matched in the source
+    canonical: str  # the English the glossary requires
+    acronym: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Protected:
+    """A span of the source the engine must not touch (a term, number, ID...).
+
+    ``token`` replaces it in the engine input; ``render`` is the English put back.
+    """
+
+    token: str
+    kind: str  # "term", "number", "id", "url", "date", ...
+    source: str
+    render: str
+
+
+@dataclass
+class Segment:
+    id: str  # "<block id>#<n>", stable for the same input
+    block_id: str
+    index: int  # position within its block
+    source: str
+    gap_before: str = ""  # the exact text between the previous segment and this one
+    translatable: bool = True  # False: no Chinese in it, passes through untouched
+    skip_reason: str = ""  # why it is not translated (when translatable is False)
+    engine_input: str | None = None  # source with protected spans masked (protect step)
+    protected: list[Protected] = field(default_factory=list)
+    mt: str | None = None  # the engine's English, protected spans restored
+    target: str | None = None  # the current English, edited by later steps
+    origin: Origin = Origin.NONE
+    terms: list[TermHit] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The English if there is one, else the source (what the writer emits)."""
+        return self.target if self.target is not None else self.source
+
+    def note(self, code: str, message: str, severity: Severity = Severity.INFO,
+             step: str = "") -> None:
+        self.notes.append(Note(code, message, severity, step))
+
+    def worst_severity(self) -> Severity | None:
+        if not self.notes:
+            return None
+        return max((n.severity for n in self.notes), key=lambda s: s.rank)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "location": self.block_id,
+            "index": self.index,
+            "source": self.source,
+            "translatable": self.translatable,
+            "skip_reason": self.skip_reason,
+            "origin": self.origin.value,
+            "machine_translation": self.mt,
+            "final": self.text,
+            "terms": [t.to_dict() for t in self.terms],
+            "notes": [n.to_dict() for n in self.notes],
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+@dataclass
+class Block:
+    """A paragraph-like unit of the input at a stable location."""
+
+    id: str  # e.g. "body/p3", "body/t0.r1.c2/p0", "header1/p0", "footnote2/p0"
+    story: str  # "body", "table", "header", "footer", "footnote", "endnote", "comment", "textbox"
+    text: str
+    style: str = ""  # paragraph style name ("Heading 1", "List Number"...)
+    segments: list[Segment] = field(default_factory=list)
+    tail: str = ""  # text after the last segment (whitespace), kept for losslessness
+
+    def rebuilt_source(self) -> str:
+        return "".join(s.gap_before + s.source for s in self.segments) + self.tail
+
+    @property
+    def changed(self) -> bool:
+        """True when some segment has English: only then is the paragraph rewritten."""
+        return any(s.target is not None and s.target != s.source for s in self.segments)
+
+    def target_text(self) -> str:
+        """The block's English: segment texts joined with their original gaps.
+
+        Chinese sentences have no space between them; English ones need one.
+        """
+        parts: list[str] = []
+        prev: Segment | None = None
+        for seg in self.segments:
+            gap = seg.gap_before
+            if prev is not None and gap == "" and prev.target is not None and seg.target is not None:
+                gap = " "
+            parts.append(gap + seg.text)
+            prev = seg
+        return "".join(parts) + self.tail
+
+
+@dataclass
+class Document:
+    path: Path
+    blocks: list[Block] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # document-level findings
+    meta: dict[str, Any] = field(default_factory=dict)  # model, glossary, backend, skipped...
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [s for b in self.blocks for s in b.segments]
+
+    def block(self, block_id: str) -> Block:
+        for b in self.blocks:
+            if b.id == block_id:
+                return b
+        raise KeyError(block_id)
+
+    def counts(self) -> dict[str, int]:
+        segs = self.segments
+        return {
+            "blocks": len(self.blocks),
+            "segments": len(segs),
+            "translated": sum(1 for s in segs if s.translatable and s.origin not in
+                              (Origin.NONE, Origin.ENGINE_FAILED)),
+            "skipped": sum(1 for s in segs if not s.translatable),
+            "failed": sum(1 for s in segs if s.origin is Origin.ENGINE_FAILED),
+        }
+
+
+class Step(Protocol):
+    """A pipeline step: takes a Document, returns it (usually the same object)."""
+
+    name: str
+
+    def __call__(self, doc: Document) -> Document: ...

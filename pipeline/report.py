@@ -1,0 +1,35 @@
+"""The JSON report: every segment with location, source, MT, final text and notes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .fileio import atomic_write_text
+from .model import Document
+
+REPORT_VERSION = 1
+
+
+def report_dict(doc: Document) -> dict[str, Any]:
+    meta = doc.meta
+    return {
+        "version": REPORT_VERSION,
+        "file": str(doc.path),
+        "source_sha256": meta.get("source_sha256", ""),
+        "model": meta.get("model", {}),
+        "glossary": meta.get("glossary", ""),
+        "grammar": meta.get("grammar", ""),
+        "memory": meta.get("memory", ""),
+        "counts": doc.counts(),
+        "timings_s": meta.get("timings", {}),
+        "untouched": meta.get("untouched", {}),
+        "document_notes": [n.to_dict() for n in doc.notes],
+        "segments": [s.to_dict() for s in doc.segments],
+    }
+
+
+def write_report(doc: Document, path: Path, force: bool = True) -> Path:
+    text = json.dumps(report_dict(doc), ensure_ascii=False, indent=2)
+    return atomic_write_text(Path(path), text + "\n", force=force)

@@ -1,0 +1,244 @@
+"""Orchestration: build the steps once, then run documents through them.
+
+``Pipeline.prepare`` (read, segment, memory, protect) and ``Pipeline.finish`` (glossary,
+grammar, QA, write) are separate from translation so that ``pipeline batch`` can prepare
+many documents, translate all their segments in one engine call, then finish each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .engine import EngineSettings
+from .errors import OutputError
+from .fileio import output_path
+from .model import Document
+
+OUTPUT_SUFFIXES = {"review": ".review.docx", "english": ".en.docx", "report": ".report.json"}
+
+
+@dataclass
+class RunOptions:
+    out_dir: Path | None = None
+    glossaries: list[Path] = field(default_factory=list)
+    builtin_glossary: bool = True
+    acronyms: bool = True
+    grammar: str = "harper"  # harper | languagetool | none
+    languagetool_url: str | None = None
+    memory: Path | None = None
+    fuzzy_threshold: float = 0.75
+    model: Path | None = None  # an unpacked Argos package folder; default: installed or demo
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    qa: bool = True
+    force: bool = False
+
+    def fingerprint(self) -> str:
+        """What changes the outputs (batch resume compares it)."""
+        parts = [str(sorted(str(p) for p in self.glossaries)), str(self.builtin_glossary),
+                 str(self.acronyms), self.grammar, str(self.model), repr(self.engine), str(self.qa)]
+        return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+
+
+@dataclass
+class RunResult:
+    doc: Document
+    outputs: dict[str, Path]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Timer:
+    """Adds the wall time of each step to ``doc.meta["timings"]``."""
+
+    def __init__(self, doc: Document, name: str) -> None:
+        self.doc, self.name = doc, name
+
+    def __enter__(self) -> Timer:
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        timings = self.doc.meta.setdefault("timings", {})
+        timings[self.name] = round(timings.get(self.name, 0.0) + time.perf_counter() - self.t0, 4)
+
+
+class Pipeline:
+    """The configured steps. Heavy parts (model, Harper) are loaded on first use."""
+
+    def __init__(self, options: RunOptions | None = None,
+                 on_model: Callable[[Any], None] | None = None) -> None:
+        from .glossary import EnforceStep, load_glossaries
+        from .protect import ProtectStep
+        from .segment import SegmentStep
+
+        self.options = o = options or RunOptions()
+        self.glossary = load_glossaries(list(o.glossaries), builtin=o.builtin_glossary)
+        self.segment = SegmentStep()
+        self.protect = ProtectStep(self.glossary)
+        self.enforce = EnforceStep(self.glossary, acronyms=o.acronyms)
+        self._engine: Any = None
+        self._model: Any = None
+        self._grammar: Any = None
+        self._qa: Any = None
+        self._memory: Any = None
+        self._memory_step: Any = None
+        self._on_model = on_model
+
+    # -- lazily built parts -------------------------------------------------------
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            from .packages import find_model
+
+            self._model = find_model("zh", "en", self.options.model)
+            if self._on_model:
+                self._on_model(self._model)
+        return self._model
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from .engine import get_engine
+
+            self._engine = get_engine(self.model, self.options.engine)
+        return self._engine
+
+    @property
+    def grammar(self) -> Any:
+        if self._grammar is None and self.options.grammar != "none":
+            from .grammar import GrammarStep
+
+            self._grammar = GrammarStep(self.options.grammar, self.options.languagetool_url,
+                                        glossary=self.glossary)
+        return self._grammar
+
+    @property
+    def qa(self) -> Any:
+        if self._qa is None and self.options.qa:
+            from .qa import QAStep
+
+            self._qa = QAStep(glossary=self.glossary)
+        return self._qa
+
+    @property
+    def memory(self) -> Any:
+        if self._memory is None and self.options.memory is not None:
+            from .memory import TranslationMemory
+
+            self._memory = TranslationMemory(Path(self.options.memory))
+        return self._memory
+
+    def close(self) -> None:
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
+
+    # -- the stages -----------------------------------------------------------------
+    def outputs_for(self, path: Path, out_dir: Path | None = None) -> dict[str, Path]:
+        folder = out_dir if out_dir is not None else self.options.out_dir
+        return {k: output_path(path, folder, suffix) for k, suffix in OUTPUT_SUFFIXES.items()}
+
+    def check_outputs(self, outputs: dict[str, Path]) -> None:
+        if self.options.force:
+            return
+        existing = [p for p in outputs.values() if p.exists()]
+        if existing:
+            raise OutputError(f"{existing[0]} already exists (use --force to overwrite)")
+
+    def prepare(self, path: Path) -> Document:
+        """read -> segment -> memory -> protect."""
+        from .reader import read_docx
+
+        path = Path(path)
+        t0 = time.perf_counter()
+        doc = read_docx(path)
+        doc.meta.setdefault("timings", {})["read"] = round(time.perf_counter() - t0, 4)
+        doc.meta["source_sha256"] = sha256_file(path)
+        with Timer(doc, "segment"):
+            self.segment(doc)
+        if self.memory is not None:
+            from .memory import MemoryStep
+
+            with Timer(doc, "memory"):
+                MemoryStep(self.memory, self.model.id, self.glossary.version,
+                           self.options.fuzzy_threshold)(doc)
+        with Timer(doc, "protect"):
+            self.protect(doc)
+        return doc
+
+    def translate(self, docs: list[Document]) -> int:
+        """One engine call for the segments of all ``docs``; returns unique inputs sent."""
+        from .translate import translate_segments
+
+        segments = [s for d in docs for s in d.segments]
+        t0 = time.perf_counter()
+        sent = translate_segments(self.engine, segments)
+        elapsed = time.perf_counter() - t0
+        total = sum(len(d.segments) for d in docs) or 1
+        for d in docs:  # share the batch time out by segment count
+            d.meta.setdefault("timings", {})["translate"] = round(
+                elapsed * len(d.segments) / total, 4)
+        return sent
+
+    def finish(self, doc: Document, outputs: dict[str, Path]) -> RunResult:
+        """glossary -> grammar -> QA -> write (review, English, report)."""
+        from .report import write_report
+        from .review import write_review
+        from .writer import write_docx
+
+        with Timer(doc, "glossary"):
+            self.enforce(doc)
+        if self.grammar is not None:
+            with Timer(doc, "grammar"):
+                self.grammar(doc)
+        else:
+            doc.meta["grammar"] = "none"
+        if self.qa is not None:
+            with Timer(doc, "qa"):
+                self.qa(doc)
+        self.describe(doc)
+        with Timer(doc, "write"):
+            # The English DOCX first: if the input cannot be rebuilt, nothing is written.
+            write_docx(doc, outputs["english"], force=True)
+            write_review(doc, outputs["review"])
+            if self.memory is not None:
+                from .memory import remember
+
+                remember(doc, self.memory, self.model.id, self.glossary.version)
+            write_report(doc, outputs["report"])
+        return RunResult(doc, outputs)
+
+    def describe(self, doc: Document) -> None:
+        m = self.model
+        doc.meta["model"] = {"name": m.name, "version": m.version, "demo": m.demo,
+                             "label": m.label, "id": m.id, "path": str(m.path)}
+        doc.meta["glossary"] = self.glossary.name
+        doc.meta["glossary_version"] = self.glossary.version
+        doc.meta["memory"] = str(self.options.memory) if self.options.memory else "none"
+
+    def run(self, path: Path) -> RunResult:
+        path = Path(path)
+        outputs = self.outputs_for(path)
+        self.check_outputs(outputs)
+        doc = self.prepare(path)
+        self.translate([doc])
+        return self.finish(doc, outputs)
+
+
+def run_document(path: Path, options: RunOptions | None = None) -> RunResult:
+    pipeline = Pipeline(options)
+    try:
+        return pipeline.run(path)
+    finally:
+        pipeline.close()
