@@ -477,8 +477,8 @@ class MemoryStep:
                      step=self.name)
         if used:
             self.memory.record_use(used)
-        counts = doc.meta.setdefault("memory", {})
-        counts.update({"path": str(self.memory.path), "exact": exact, "fuzzy": fuzzy})
+        # Not doc.meta["memory"]: the runner puts the memory's path there.
+        doc.meta["memory_hits"] = {"exact": exact, "fuzzy": fuzzy}
         return doc
 
 

@@ -1,0 +1,310 @@
+"""Translation memory: real SQLite files, real processes."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.memory import MemoryStep, TranslationMemory, normalize, remember
+from pipeline.model import Block, Document, Origin, Segment, Severity
+
+REPO = Path(__file__).resolve().parents[1]
+
+SRC = "我们已经退还了买家的全部货款。"
+EN = "We have refunded the buyer in full."
+
+
+@pytest.fixture
+def tm(tmp_path: Path):
+    with TranslationMemory(tmp_path / "lib" / ".pipeline" / "memory.sqlite") as memory:
+        yield memory
+
+
+def test_creates_file_in_wal_mode(tm: TranslationMemory) -> None:
+    assert tm.path.is_file()
+    con = sqlite3.connect(tm.path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+
+
+def test_normalize_nfkc_and_whitespace() -> None:
+    assert normalize(" 订单号：１２３  已 退款 。\n") == "订单号:123已退款。"
+    assert normalize("ASIN   B0123  listing") == "ASIN B0123 listing"
+
+
+def test_exact_lookup_uses_normalised_key(tm: TranslationMemory) -> None:
+    assert tm.store(SRC, EN, "machine", "m1", "g1") == "inserted"
+    hit = tm.lookup("我们已经退还了买家的全部货款 。")  # stray space, same key
+    assert hit is not None
+    assert (hit.target, hit.origin, hit.model, hit.glossary_version) == (EN, "machine", "m1", "g1")
+    assert hit.source == SRC  # the original text is kept
+    assert tm.lookup("我们没有退款。") is None
+    assert tm.lookup("   ") is None
+
+
+def test_fuzzy_threshold_and_ordering(tm: TranslationMemory) -> None:
+    tm.store_many([
+        ("我们已经退还了买家的全部货款。", "full"),
+        ("我们已经退还了买家的部分货款。", "partial"),
+        ("我们已经联系了买家。", "contacted"),
+        ("仓库的库存已经全部盘点完毕。", "unrelated"),
+    ], "machine", "m", "g")
+    found = tm.fuzzy("我们已经退还了买家全部的货款。", threshold=0.75, limit=3)
+    targets = [m.target for m in found]
+    assert targets[0] == "full"
+    assert "partial" in targets
+    assert "unrelated" not in targets
+    assert [m.score for m in found] == sorted((m.score for m in found), reverse=True)
+    assert all(0.75 <= m.score < 1.0 for m in found)
+    # A higher threshold drops the weaker match; limit caps the list.
+    strict = tm.fuzzy("我们已经退还了买家全部的货款。", threshold=0.9)
+    assert [m.target for m in strict] == ["full"]
+    assert len(tm.fuzzy("我们已经退还了买家全部的货款。", threshold=0.3, limit=1)) == 1
+    # An identical source scores 1.0.
+    assert tm.fuzzy(SRC)[0].score == 1.0
+
+
+def test_fuzzy_prefers_reviewed_on_equal_score(tm: TranslationMemory) -> None:
+    tm.store("我们已经退还了货款甲。", "machine one", "machine", "m", "g")
+    tm.store("我们已经退还了货款乙。", "reviewed one", "reviewed")
+    found = tm.fuzzy("我们已经退还了货款丙。", threshold=0.5)
+    assert [m.target for m in found] == ["reviewed one", "machine one"]
+    assert found[0].score == found[1].score
+
+
+def test_fuzzy_is_fast_with_many_entries(tmp_path: Path) -> None:
+    rnd = random.Random(7)
+    chars = "我们已经退还了买家的全部货款订单号库存仓库物流账户绩效政策违规商品审核申诉改进措施根本原因"
+    pairs = {"".join(rnd.choice(chars) for _ in range(rnd.randint(12, 40))) + "。": "x"
+             for _ in range(12_000)}
+    with TranslationMemory(tmp_path / "big.sqlite") as tm:
+        tm.store_many(pairs.items(), "machine", "m", "g")
+        probe = next(iter(pairs))
+        query = probe[:5] + "新" + probe[6:]
+        start = time.perf_counter()
+        for _ in range(20):
+            found = tm.fuzzy(query)
+        per_query = (time.perf_counter() - start) / 20
+        assert found and found[0].key == probe
+        assert per_query < 0.25, f"fuzzy took {per_query:.3f}s per query"
+
+
+def test_reviewed_wins_over_machine(tm: TranslationMemory) -> None:
+    assert tm.store(SRC, "machine 1", "machine", "m", "g") == "inserted"
+    assert tm.store(SRC, "machine 1", "machine", "m", "g") == "unchanged"
+    assert tm.store(SRC, "machine 2", "machine", "m2", "g") == "updated"
+    assert tm.lookup(SRC).target == "machine 2"
+    assert tm.store(SRC, "reviewed 1", "reviewed") == "updated"
+    # A machine translation never replaces a reviewed one...
+    assert tm.store(SRC, "machine 3", "machine", "m", "g") == "kept"
+    res = tm.store_many([(SRC, "machine 4")], "machine", "m", "g")
+    assert (res.kept, res.updated) == (1, 0)
+    assert tm.lookup(SRC).target == "reviewed 1"
+    # ...but a newer review does.
+    assert tm.store(SRC, "reviewed 2", "reviewed") == "updated"
+    hit = tm.lookup(SRC)
+    assert (hit.target, hit.origin) == ("reviewed 2", "reviewed")
+    assert len(tm) == 1
+
+
+def test_store_rejects_unknown_origin(tm: TranslationMemory) -> None:
+    with pytest.raises(ValueError):
+        tm.store(SRC, EN, "guess")
+    assert len(tm) == 0  # the transaction was rolled back
+
+
+def test_store_many_is_one_transaction(tm: TranslationMemory) -> None:
+    with pytest.raises(ValueError):
+        tm.store_many([("第一句。", "one"), ("第二句。", "two"), ("第三句。", "")], "bogus")
+    assert len(tm) == 0
+    res = tm.store_many([("第一句。", "one"), ("第二句。", "two"), ("第一句。", "uno")])
+    assert (res.inserted, res.updated) == (2, 1)
+    assert tm.lookup("第一句。").target == "uno"
+
+
+def test_reuse_rules_model_and_glossary(tm: TranslationMemory) -> None:
+    tm.store(SRC, EN, "machine", "opus-zh-en", "g1")
+    hit = tm.lookup(SRC)
+    assert hit.reusable_for("opus-zh-en", "g1")
+    assert not hit.reusable_for("opus-zh-en", "g2")
+    assert not hit.reusable_for("demo", "g1")
+    tm.store(SRC, "Reviewed.", "reviewed")
+    assert tm.lookup(SRC).reusable_for("anything", "any")
+
+
+def test_stats_entries_delete(tm: TranslationMemory) -> None:
+    tm.store_many([("第一句。", "one"), ("第二句。", "two")], "machine", "m1", "g1")
+    tm.store("第三句。", "three", "machine", "m2", "g1")
+    tm.store("第四句。", "four", "reviewed")
+    st = tm.stats()
+    assert st["entries"] == 4
+    assert st["by_origin"] == {"machine": 3, "reviewed": 1}
+    assert st["models"] == {"m1": 2, "m2": 1}
+    assert st["glossary_versions"] == {"g1": 3}
+    assert [e.target for e in tm.entries()] == ["one", "two", "three", "four"]
+    assert tm.delete("第一句。") and not tm.delete("第一句。")
+    assert tm.fuzzy("第一句。", threshold=0.9) == []
+    assert len(tm) == 3
+
+
+def test_reopen_keeps_data_and_refuses_foreign_files(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    with TranslationMemory(path) as tm:
+        tm.store(SRC, EN, "reviewed")
+    with TranslationMemory(path, create=False) as tm:
+        assert tm.lookup(SRC).target == EN
+    with pytest.raises(InputError, match="does not exist"):
+        TranslationMemory(tmp_path / "missing.sqlite", create=False)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(InputError, match="not a translation memory"):
+        TranslationMemory(junk)
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(InputError, match="not a translation memory"):
+        TranslationMemory(other)
+
+
+_WRITER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    from pipeline.memory import TranslationMemory
+    db, tag, go = Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+    with TranslationMemory(db) as tm:
+        while not go.exists():  # both processes start writing together
+            time.sleep(0.005)
+        for i in range(150):
+            tm.store(f"进程{tag}的第{i}句话。", f"{tag} {i}", "machine", "m", "g")
+            tm.store(f"共享的第{i}句话。", f"shared by {tag}", "machine", "m", "g")
+        tm.store_many([(f"批量{tag}第{i}句。", f"batch {tag} {i}") for i in range(300)],
+                      "machine", "m", "g")
+        tm.record_use([f"共享的第{i}句话。" for i in range(150)])
+    print("done", tag)
+""")
+
+
+def test_two_processes_write_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "shared.sqlite"
+    TranslationMemory(db).close()  # schema in place; the writers race on data only
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(REPO), str(db), tag, str(go)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for tag in ("A", "B")]
+    time.sleep(0.3)
+    go.touch()
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert out.startswith("done")
+    with TranslationMemory(db) as tm:
+        assert len(tm) == 150 * 2 + 150 + 300 * 2
+        assert tm.lookup("进程A的第149句话。").target == "A 149"
+        assert tm.lookup("批量B第299句。").target == "batch B 299"
+        assert tm.lookup("共享的第7句话。").target in ("shared by A", "shared by B")
+        assert tm.lookup("共享的第7句话。").uses == 2  # no lost update
+
+
+def test_two_connections_interleave(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    with TranslationMemory(db) as a, TranslationMemory(db) as b:
+        a.store("甲。", "a", "machine")
+        assert b.lookup("甲。").target == "a"  # committed writes are visible at once
+        b.store("甲。", "b reviewed", "reviewed")
+        a.store("甲。", "a again", "machine")
+        assert a.lookup("甲。").target == "b reviewed"
+
+
+# -- the memory step ---------------------------------------------------------------
+
+
+def _doc(*sources: str) -> Document:
+    block = Block(id="body/p0", story="body", text="".join(sources))
+    for i, src in enumerate(sources):
+        block.segments.append(Segment(id=f"body/p0#{i}", block_id="body/p0", index=i,
+                                      source=src))
+    return Document(path=Path("appeal.docx"), blocks=[block])
+
+
+def test_memory_step_exact_fuzzy_and_untouched(tm: TranslationMemory) -> None:
+    tm.store("我们已经退还了买家的全部货款。", "We refunded the buyer in full.", "machine",
+             "opus", "g1")
+    tm.store("我们已经更换了供应商。", "We have changed our supplier.", "reviewed")
+    doc = _doc("我们已经退还了买家的全部货款。", "我们已经更换了供应商。",
+               "我们已经退还了买家的部分货款。", "完全不同的句子内容在这里。", "ASIN B0123")
+    doc.segments[4].translatable = False
+    doc.segments[4].skip_reason = "no Chinese"
+    step = MemoryStep(tm, model="opus", glossary_version="g1")
+    assert step.name == "memory"
+    out = step(doc)
+    assert out is doc
+    exact_m, exact_r, fuzzy, fresh, skipped = doc.segments
+    assert exact_m.target == "We refunded the buyer in full."
+    assert exact_m.origin is Origin.MEMORY_EXACT
+    assert exact_m.meta["memory"]["origin"] == "machine"
+    assert exact_m.mt is None  # not engine output
+    assert exact_r.origin is Origin.MEMORY_EXACT
+    assert exact_r.meta["memory"]["origin"] == "reviewed"
+    assert fuzzy.target is None and fuzzy.origin is Origin.NONE
+    [note] = fuzzy.notes
+    assert (note.code, note.severity, note.step) == ("memory-fuzzy", Severity.INFO, "memory")
+    assert "We refunded the buyer in full." in note.message
+    assert "我们已经退还了买家的全部货款。" in note.message
+    assert "%" in note.message
+    assert fuzzy.meta["fuzzy"][0]["score"] >= 0.75
+    assert fresh.target is None and not fresh.notes and "fuzzy" not in fresh.meta
+    assert skipped.target is None and not skipped.notes
+    assert doc.meta["memory_hits"] == {"exact": 2, "fuzzy": 1}
+    # Reuse is counted.
+    assert tm.lookup("我们已经更换了供应商。").uses == 1
+
+
+def test_memory_step_other_model_is_a_suggestion(tm: TranslationMemory) -> None:
+    tm.store(SRC, EN, "machine", "demo", "g1")
+    for model, gv in (("opus", "g1"), ("demo", "g2")):
+        doc = _doc(SRC)
+        MemoryStep(tm, model=model, glossary_version=gv)(doc)
+        seg = doc.segments[0]
+        assert seg.target is None and seg.origin is Origin.NONE
+        [note] = seg.notes
+        assert note.code == "memory-fuzzy" and "another model" in note.message
+        assert seg.meta["fuzzy"][0]["score"] == 1.0 and seg.meta["fuzzy"][0]["stale"]
+
+
+def test_memory_step_leaves_existing_targets(tm: TranslationMemory) -> None:
+    tm.store(SRC, EN, "reviewed")
+    doc = _doc(SRC)
+    doc.segments[0].target = "Already there."
+    MemoryStep(tm, "m", "g")(doc)
+    assert doc.segments[0].target == "Already there."
+    assert doc.segments[0].origin is Origin.NONE
+
+
+def test_remember_stores_final_machine_text(tm: TranslationMemory) -> None:
+    doc = _doc("第一句。", "第二句。", "第三句。", "第四句。")
+    a, b, c, d = doc.segments
+    a.mt, a.target, a.origin = "raw engine", "Final after grammar.", Origin.MACHINE
+    b.target, b.origin = "From memory.", Origin.MEMORY_EXACT
+    c.origin = Origin.ENGINE_FAILED
+    res = remember(doc, tm, "opus", "g1")
+    assert res.inserted == 1
+    hit = tm.lookup("第一句。")
+    assert (hit.target, hit.origin, hit.model, hit.glossary_version) == (
+        "Final after grammar.", "machine", "opus", "g1")
+    assert tm.lookup("第二句。") is None and tm.lookup("第三句。") is None
+    assert tm.lookup("第四句。") is None
+    # The next run of the same model gets it back as an exact hit.
+    doc2 = _doc("第一句。")
+    MemoryStep(tm, "opus", "g1")(doc2)
+    assert doc2.segments[0].target == "Final after grammar."
