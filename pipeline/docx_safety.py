@@ -213,7 +213,7 @@ def check_input(path: Path) -> None:
     """Raise InputError (one line) unless ``path`` is a readable, safe Word DOCX/DOTX."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: file not found")
+        raise InputError(f"{path}: no such file (not found)")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a .docx file")
     if not path.is_file():

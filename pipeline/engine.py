@@ -28,6 +28,7 @@ class EngineSettings:
     intra_threads: int = 1
     compute_type: str = "int8"
     max_decoding_length: int = 256
+    min_decoding_length: int = 0  # benchmarks fix the output length (random models never stop)
     repetition_penalty: float = 1.0
 
     def resolved_inter(self) -> int:
@@ -90,6 +91,7 @@ class Engine:
                 max_batch_size=s.max_batch_tokens,
                 batch_type="tokens",
                 max_decoding_length=s.max_decoding_length,
+                min_decoding_length=s.min_decoding_length,
                 replace_unknowns=True,
                 **kwargs,
             )

@@ -159,12 +159,22 @@ class Piece:
     text: str
     run: etree._Element
     ctx: tuple[Any, ...]  # enclosing hyperlink / field / content control keys
+    field: int | None = None  # innermost field whose result holds it (Pieces.fields key)
+
+
+@dataclass
+class FieldSpan:
+    """Where a field starts and ends in the paragraph (runs with fldChar, or w:fldSimple)."""
+
+    begin: etree._Element
+    end: etree._Element | None = None  # None: the field ends in a later paragraph
 
 
 @dataclass
 class Pieces:
     visible: list[Piece] = field(default_factory=list)
     skipped: list[tuple[etree._Element, str]] = field(default_factory=list)  # (w:t, reason)
+    fields: dict[int, FieldSpan] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -179,18 +189,22 @@ def _skip_subtree(node: etree._Element, reason: str, out: Pieces) -> None:
 def paragraph_pieces(p: etree._Element) -> Pieces:
     """The visible text of a w:p, in order; text boxes inside it are separate stories."""
     out = Pieces()
-    state: list[str] = []  # complex-field stack: "code" until separate, then "result"
+    # Field stack: [mode, field id]; mode "code" until the separator, then "result".
+    state: list[list[Any]] = []
     _collect(p, (), out, state)
     return out
 
 
-def _collect(node: etree._Element, ctx: tuple[Any, ...], out: Pieces, state: list[str]) -> None:
+def _collect(node: etree._Element, ctx: tuple[Any, ...], out: Pieces,
+             state: list[list[Any]]) -> None:
     for child in node:
         tag = child.tag
         if not isinstance(tag, str):  # comments, processing instructions, entities
             continue
         if tag == W_R:
-            _run(child, ctx, out, state)
+            _run_children(child, child, ctx, out, state)
+        elif tag in (W_TXBX, W_P):
+            continue  # a text box (or its paragraphs) is its own story
         elif tag in SKIP_INLINE:
             _skip_subtree(child, SKIP_INLINE[tag], out)
         elif tag in KEYED_INLINE:
@@ -201,9 +215,16 @@ def _collect(node: etree._Element, ctx: tuple[Any, ...], out: Pieces, state: lis
                 key = (kind, child.get(w("instr"), ""))
             else:
                 key = (kind, id(child))
-            _collect(child, ctx + (key,), out, state)
+            if kind == "field":
+                fid = len(out.fields)
+                out.fields[fid] = FieldSpan(child, child)
+                state.append(["result", fid])
+                _collect(child, ctx + (key,), out, state)
+                state.pop()
+            else:
+                _collect(child, ctx + (key,), out, state)
         elif tag == MC_AC:
-            _alternate(child, ctx, out, state)
+            _alternate(child, ctx, out, state, None)
         elif tag == W_RUBY:
             _collect(child, ctx + (("ruby",),), out, state)
         else:
@@ -211,50 +232,60 @@ def _collect(node: etree._Element, ctx: tuple[Any, ...], out: Pieces, state: lis
             _collect(child, ctx, out, state)
 
 
-def _alternate(ac: etree._Element, ctx: tuple[Any, ...], out: Pieces, state: list[str]) -> None:
+def _alternate(ac: etree._Element, ctx: tuple[Any, ...], out: Pieces, state: list[list[Any]],
+               run: etree._Element | None) -> None:
     # Read the first Choice; the Fallback is a duplicate for older readers.
     choice = ac.find(MC_CHOICE)
     for alt in ac:
         if alt is choice:
-            _collect(alt, ctx, out, state)
+            if run is None:
+                _collect(alt, ctx, out, state)
+            else:
+                _run_children(alt, run, ctx, out, state)
         elif isinstance(alt.tag, str):
             _skip_subtree(alt, "fallback-copy", out)
 
 
-def _run(r: etree._Element, ctx: tuple[Any, ...], out: Pieces, state: list[str]) -> None:
-    for child in r:
+def _run_children(holder: etree._Element, r: etree._Element, ctx: tuple[Any, ...], out: Pieces,
+                  state: list[list[Any]]) -> None:
+    """Run content of ``holder`` (the w:r itself, or an mc:Choice inside it)."""
+    for child in holder:
         tag = child.tag
         if tag == W_FLDCHAR:
             kind = child.get(w("fldCharType"))
             if kind == "begin":
-                state.append("code")
+                fid = len(out.fields)
+                out.fields[fid] = FieldSpan(r)
+                state.append(["code", fid])
             elif kind == "separate" and state:
-                state[-1] = "result"
+                state[-1][0] = "result"
             elif kind == "end" and state:
+                out.fields[state[-1][1]].end = r
                 state.pop()
             continue
-        if state and state[-1] == "code":
-            if tag == W_T:
-                out.skipped.append((child, "field-code"))
+        if any(mode == "code" for mode, _fid in state):
+            # Between begin and separate: the field code (w:instrText, nested field
+            # results); left untouched.
+            _skip_subtree(child, "field-code", out)
             continue
+        fid = state[-1][1] if state else None
         if tag == W_T:
-            out.visible.append(Piece(child, child.text or "", r, ctx))
+            out.visible.append(Piece(child, child.text or "", r, ctx, fid))
         elif tag == W_TAB:
-            out.visible.append(Piece(child, "\t", r, ctx))
+            out.visible.append(Piece(child, "\t", r, ctx, fid))
         elif tag == W_BR and child.get(w("type")) in (None, "textWrapping"):
-            out.visible.append(Piece(child, "\n", r, ctx))
+            out.visible.append(Piece(child, "\n", r, ctx, fid))
         elif tag == W_CR:
-            out.visible.append(Piece(child, "\n", r, ctx))
+            out.visible.append(Piece(child, "\n", r, ctx, fid))
         elif tag == W_NBHYPHEN:
-            out.visible.append(Piece(child, "\u2011", r, ctx))
+            out.visible.append(Piece(child, "\u2011", r, ctx, fid))
         elif tag == MC_AC:
-            _alternate(child, ctx, out, state)
-        elif tag == W_RPR:
-            continue
-        else:
-            # Drawings, pictures, objects: text boxes in them are walked as their own
-            # stories; any other w:t in there is reported by the accounting.
-            continue
+            _alternate(child, ctx, out, state, r)
+        elif tag in SKIP_INLINE:
+            _skip_subtree(child, SKIP_INLINE[tag], out)
+        # Anything else (rPr, drawings, pictures, objects, symbols) is not text here:
+        # text boxes in drawings are walked as their own stories, and any other w:t is
+        # reported by the accounting.
 
 
 # ----------------------------------------------------------------------------- walk
@@ -406,10 +437,12 @@ def header_footer_parts(pkg: Package) -> tuple[dict[str, str], list[str]]:
 def stories(pkg: Package) -> Iterator[Story]:
     """Every story container in reading order: body, headers/footers, notes, comments."""
     root = pkg.xml(pkg.main)
-    body = root.find(w("body"))
-    if body is None:
+    bodies = root.findall(w("body"))
+    if not bodies:
         raise InputError(f"{pkg.path}: corrupt DOCX: no <w:body> in {pkg.main}")
-    yield Story("body", "body", pkg.main, body)
+    for i, body in enumerate(bodies):
+        # A second <w:body> only occurs in odd generated files; its text still counts.
+        yield Story("body" if i == 0 else f"body{i}", "body", pkg.main, body)
     hf, _unref = header_footer_parts(pkg)
     for part, prefix in hf.items():
         yield Story(prefix, prefix.split(":", 1)[0], part, pkg.xml(part))
@@ -514,3 +547,90 @@ def _read(pkg: Package) -> Document:
         "unreferenced_parts": unref,
     }
     return Document(path=pkg.path, blocks=blocks, meta=meta)
+
+
+# ----------------------------------------------------------------------------- accounting
+def _part_reason(part: str, unreferenced: list[str]) -> str:
+    if part in unreferenced:
+        return "unreferenced header/footer part (never shown)"
+    if "/glossary/" in part:
+        return "glossary document (building blocks, not shown)"
+    return f"not a story part ({part})"
+
+
+def account(path: Path) -> dict[str, Any]:
+    """Check that every w:t of every XML part is in exactly one block or skipped for a reason.
+
+    Independent of the walk's own bookkeeping: it enumerates *all* w:t elements in the
+    package and looks each one up. ``lost`` (text nowhere) and ``double`` (text in two
+    places) must both be empty.
+    """
+    path = Path(path)
+    check_input(path)
+    with Package(path) as pkg:
+        doc = _read(pkg)
+        block_ids = {b.id for b in doc.blocks}
+        where: dict[etree._Element, list[str]] = {}
+        story_parts: set[str] = set()
+        mismatch: list[str] = []  # text boxes whose fallback copy differs from the choice
+        for ref in walk(pkg):
+            story_parts.add(ref.part)
+            pieces = ref.pieces
+            emitted = ref.id in block_ids
+            for piece in pieces.visible:
+                if piece.elem.tag == W_T:
+                    where.setdefault(piece.elem, []).append(
+                        f"block:{ref.id}" if emitted else "skip:whitespace-only paragraph")
+            for mirror in ref.mirrors:
+                if paragraph_pieces(mirror).text != pieces.text:
+                    mismatch.append(ref.id)
+            for t, reason in pieces.skipped:
+                where.setdefault(t, []).append(f"skip:{reason}")
+        _hf, unref = header_footer_parts(pkg)
+        total = in_blocks = 0
+        skipped: Counter[str] = Counter()
+        lost: list[str] = []
+        double: list[str] = []
+        per_story: Counter[str] = Counter(b.story for b in doc.blocks)
+        for name in sorted(pkg.names):
+            if not name.lower().endswith(".xml"):
+                continue
+            raw = pkg.raw(name)
+            if W_NS.encode() not in raw:
+                continue
+            root = pkg.xml(name) if name in story_parts else safe_parse(raw, name, path)
+            for t in root.iter(W_T):
+                n = len(t.text or "")
+                total += n
+                homes = where.get(t)
+                if homes is None:
+                    note = next((a for a in t.iterancestors(w("footnote"), w("endnote"))), None)
+                    if note is not None and note.get(w("type")) in NOTE_TYPES_SKIPPED:
+                        skipped["note separator"] += n
+                    elif name in story_parts:
+                        lost.append(f"{name}: {(t.text or '')[:40]!r}")
+                    else:
+                        skipped[_part_reason(name, unref)] += n
+                    continue
+                if len(homes) > 1:
+                    double.append(f"{name}: {(t.text or '')[:40]!r} in {homes}")
+                home = homes[0]
+                if home.startswith("block:"):
+                    in_blocks += n
+                else:
+                    skipped[home[5:]] += n
+        block_chars = sum(len(b.text) for b in doc.blocks)
+        return {
+            "path": str(path),
+            "blocks": len(doc.blocks),
+            "per_story": dict(per_story),
+            "total_chars": total,
+            "in_blocks_chars": in_blocks,
+            "block_text_chars": block_chars,  # adds tabs/breaks, so >= in_blocks_chars
+            "skipped_chars": dict(skipped),
+            "lost": lost,
+            "double": double,
+            "untouched": doc.meta["untouched"],
+            "fallback_mismatch": mismatch,
+            "ok": not lost and not double and total == in_blocks + sum(skipped.values()),
+        }

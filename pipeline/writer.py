@@ -16,6 +16,7 @@ Placing the English in the runs (see :func:`place_text`):
 
 from __future__ import annotations
 
+import copy
 import re
 import zipfile
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .docx_safety import DOTX_MAIN, DOCX_MAIN, check_input, find_member
+from .docx_safety import DOCX_MAIN, DOTX_MAIN, check_input, find_member
 from .errors import InputError, OutputError
 from .fileio import atomic_write
 from .model import Block, Document, Segment
@@ -37,6 +38,7 @@ from .reader import (
     Package,
     ParaRef,
     Piece,
+    Pieces,
     paragraph_pieces,
     w,
     walk,
@@ -48,13 +50,23 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 IGNORED_RPR = {w(t) for t in ("lang", "noProof", "rFonts", "szCs", "bCs", "iCs", "cs",
                               "kern", "webHidden", "specVanish", "eastAsianLayout",
                               "rPrChange", "snapToGrid")}
-_TEXT_SPLIT = re.compile(r"(\t|\n)")
+_TEXT_SPLIT = re.compile(r"(\t|\r\n|\r|\n|\x0b)")
+# Characters XML 1.0 cannot hold (lxml refuses them); an engine may still emit them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters an XML document cannot contain."""
+    return _NOT_XML.sub("", text)
 
 
 # ----------------------------------------------------------------------------- placing
 @dataclass
 class _RunGroup:
+    """Consecutive pieces of one run (and one field result): the unit English goes into."""
+
     run: etree._Element
+    field: int | None
     pieces: list[Piece] = field(default_factory=list)
     start: int = 0
     end: int = 0
@@ -63,6 +75,20 @@ class _RunGroup:
     @property
     def text(self) -> str:
         return "".join(p.text for p in self.pieces)
+
+
+@dataclass
+class Plan:
+    """Where the English goes: text per run group, plus new runs around kept fields."""
+
+    texts: list[str]
+    before: dict[int, str] = field(default_factory=dict)  # field id -> run before the field
+    after: dict[int, str] = field(default_factory=dict)  # field id -> run after the field
+    dropped: bool = False  # some inline formatting could not be placed
+    fields_unplaced: bool = False  # a computed field result is not where the English says
+
+
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
 def format_key(run: etree._Element, ctx: tuple[object, ...]) -> tuple[object, ...]:
@@ -84,8 +110,9 @@ def _groups(pieces: Sequence[Piece]) -> list[_RunGroup]:
     groups: list[_RunGroup] = []
     pos = 0
     for piece in pieces:
-        if not groups or groups[-1].run is not piece.run:
-            groups.append(_RunGroup(piece.run, start=pos, key=format_key(piece.run, piece.ctx)))
+        if not groups or groups[-1].run is not piece.run or groups[-1].field != piece.field:
+            groups.append(_RunGroup(piece.run, piece.field, start=pos,
+                                    key=format_key(piece.run, piece.ctx)))
         groups[-1].pieces.append(piece)
         pos += len(piece.text)
         groups[-1].end = pos
@@ -109,7 +136,7 @@ def target_units(block: Block) -> list[str]:
     return units
 
 
-def _dominant(groups: list[_RunGroup], s: int, e: int) -> int:
+def _dominant(groups: Sequence[_RunGroup], s: int, e: int) -> int:
     """Index of the group holding most of [s, e); plain (unlinked) runs win ties."""
     best, best_score = 0, (-1, False)
     for i, g in enumerate(groups):
@@ -120,33 +147,112 @@ def _dominant(groups: list[_RunGroup], s: int, e: int) -> int:
     return best
 
 
-def plan(pieces: Sequence[Piece], block: Block, source_text: str) -> tuple[list[str], bool]:
-    """English text for each run group of the paragraph, and whether formatting was dropped.
+def _anchors(groups: Sequence[_RunGroup]) -> list[tuple[int, list[int], str]]:
+    """Computed field results (page numbers, dates in digits...) the English must keep.
+
+    A field result with no Chinese is left exactly as it is, so the field still works
+    (a PAGE field keeps counting pages); the English is split around it. Results with
+    Chinese in them are translated like any text.
+    """
+    by_field: dict[int, list[int]] = {}
+    for i, g in enumerate(groups):
+        if g.field is not None:
+            by_field.setdefault(g.field, []).append(i)
+    out = []
+    for fid, idxs in by_field.items():
+        text = "".join(groups[i].text for i in idxs)
+        if text.strip() and not _HAN.search(text):
+            out.append((fid, idxs, text))
+    return sorted(out, key=lambda a: a[1][0])
+
+
+def _plan_anchored(groups: Sequence[_RunGroup], anchors: list[tuple[int, list[int], str]],
+                   target: str, source_len: int) -> Plan | None:
+    """Split ``target`` around the anchors' text; None when it does not contain them in order."""
+    cuts: list[tuple[int, int]] = []
+    pos = 0
+    for _fid, idxs, text in anchors:
+        expected = groups[idxs[0]].start * len(target) // max(source_len, 1)
+        found: list[tuple[int, int]] = []
+        for needle in dict.fromkeys((text, text.strip())):
+            found = [(m.start(), m.start() + len(needle))
+                     for m in re.finditer(re.escape(needle), target[pos:])]
+            if found:
+                break
+        if not found:
+            return None
+        # Of several occurrences ("Chapter 1 ... 1"), take the one nearest the field's
+        # relative position in the source.
+        s, e = min(found, key=lambda se: abs(pos + se[0] - expected))
+        cuts.append((pos + s, pos + e))
+        pos += e
+    starts = [0] + [e for _s, e in cuts]
+    ends = [s for s, _e in cuts] + [len(target)]
+    chunks = [target[a:b] for a, b in zip(starts, ends, strict=True)]
+    anchored = {i for _f, idxs, _t in anchors for i in idxs}
+    plan = Plan(texts=[""] * len(groups))
+    for _f, idxs, _t in anchors:
+        for i in idxs:
+            plan.texts[i] = groups[i].text
+    bounds = [-1] + [idxs[0] for _f, idxs, _t in anchors] + [len(groups)]
+    lasts = [-1] + [idxs[-1] for _f, idxs, _t in anchors]
+    keys = set()
+    for k, chunk in enumerate(chunks):
+        lo, hi = lasts[k], bounds[k + 1]
+        region = [i for i in range(lo + 1, hi) if i not in anchored]
+        host = next((i for i in region if groups[i].text.strip()), region[0] if region else None)
+        if host is not None:
+            plan.texts[host] += chunk
+            keys.update(groups[i].key for i in region if groups[i].text.strip())
+        elif chunk:
+            # No run of its own between two fields: a new run just outside the field.
+            if k < len(anchors):
+                plan.before[anchors[k][0]] = chunk
+            else:
+                plan.after[anchors[k - 1][0]] = chunk
+    plan.dropped = len(keys) > 1
+    return plan
+
+
+def plan(pieces: Sequence[Piece], block: Block, source_text: str) -> Plan:
+    """Where each part of ``block``'s English goes among the paragraph's runs.
 
     Pure with respect to the XML (it only reads the pieces), so it can be tested with
     arbitrary text.
     """
     groups = _groups(pieces)
     target = block.target_text()
+    out = Plan(texts=[""] * len(groups))
     if not groups:
-        return [], False
-    out = [""] * len(groups)
+        return out
+    anchors = _anchors(groups)
+    in_field = {i for _f, idxs, _t in anchors for i in idxs}
+    if anchors:
+        anchored = _plan_anchored(groups, anchors, target, len(source_text))
+        if anchored is not None:
+            return anchored
+        out.fields_unplaced = True  # the English lost the number: fields emptied, reported
     visible_keys = {g.key for g in groups if g.text.strip()}
     if len(visible_keys) <= 1:
-        out[next((i for i, g in enumerate(groups) if g.text.strip()), 0)] = target
-        return out, False
+        # Into the first run with text, preferring one outside a field result (which
+        # Word would overwrite when it updates the field).
+        visible = [i for i, g in enumerate(groups) if g.text.strip()]
+        out.texts[next((i for i in visible if i not in in_field), visible[0] if visible else 0)] = target
+        return out
     units = target_units(block)
     aligned = bool(block.segments) and block.rebuilt_source() == source_text
     if not aligned:
-        out[_dominant(groups, 0, len(source_text))] = target
-        return out, True
-    dropped = False
-    pos = len(block.segments[0].gap_before)
+        out.texts[_dominant(groups, 0, len(source_text))] = target
+        out.dropped = True
+        return out
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for seg in block.segments:
+        pos += len(seg.gap_before)
+        spans.append((pos, pos + len(seg.source)))
+        pos += len(seg.source)
     last = 0
-    for seg, unit in zip(block.segments, units):
-        s, e = pos, pos + len(seg.source)
-        nxt = block.segments[seg.index + 1] if seg.index + 1 < len(block.segments) else None
-        pos = e + (len(nxt.gap_before) if nxt is not None else 0)
+    for (s, e), unit in zip(spans, units, strict=True):
         hit = [i for i, g in enumerate(groups)
                if min(e, g.end) > max(s, g.start) and source_text[max(s, g.start):min(e, g.end)].strip()]
         if not hit:
@@ -155,21 +261,24 @@ def plan(pieces: Sequence[Piece], block: Block, source_text: str) -> tuple[list[
             choice = hit[0]
         else:
             choice = hit[0] + _dominant(groups[hit[0]:hit[-1] + 1], s, e)
-            dropped = True
+            out.dropped = True
         choice = max(choice, last)  # keep the English in reading order
-        out[choice] += unit
+        out.texts[choice] += unit
         last = choice
-    return out, dropped
+    return out
 
 
 def _text_elements(text: str) -> list[etree._Element]:
+    """w:t / w:tab / w:br elements for ``text`` (tabs and line breaks as Word writes them)."""
     els: list[etree._Element] = []
     for part in _TEXT_SPLIT.split(text):
+        if part not in ("\t", "\n", "\r\n", "\r", "\x0b"):
+            part = xml_safe(part)
         if part == "":
             continue
         if part == "\t":
             els.append(etree.Element(W_TAB))
-        elif part == "\n":
+        elif part in ("\n", "\r\n", "\r", "\x0b"):
             els.append(etree.Element(W_BR))
         else:
             t = etree.Element(W_T)
@@ -181,28 +290,54 @@ def _text_elements(text: str) -> list[etree._Element]:
 
 
 def _replace_run_text(group: _RunGroup, text: str) -> None:
+    if text == group.text:
+        return  # unchanged (a kept field result): leave its XML exactly as it was
     first = group.pieces[0].elem
-    parent = first.getparent()
     for el in _text_elements(text):
         first.addprevious(el)
     for piece in group.pieces:
-        if piece.elem.getparent() is not None:
-            piece.elem.getparent().remove(piece.elem)
-    del parent  # the run keeps its rPr, drawings, field characters...
+        parent = piece.elem.getparent()
+        if parent is not None:
+            parent.remove(piece.elem)
+    # The run itself stays, with its rPr, drawings and field characters.
 
 
-def place_text(p: etree._Element, pieces: Sequence[Piece], block: Block, source_text: str) -> bool:
-    """Put ``block``'s English into paragraph ``p``; True when some formatting was dropped."""
-    groups = _groups(pieces)
+def _new_run(like: etree._Element, text: str) -> etree._Element:
+    """A run with ``like``'s formatting holding ``text``."""
+    run = etree.Element(W_R)
+    rpr = like.find(W_RPR) if like.tag == W_R else None
+    if rpr is not None:
+        run.append(copy.deepcopy(rpr))
+    for el in _text_elements(text):
+        run.append(el)
+    return run
+
+
+@dataclass
+class Placed:
+    dropped: bool = False
+    fields_unplaced: bool = False
+
+
+def place_text(p: etree._Element, pieces: Pieces, block: Block, source_text: str) -> Placed:
+    """Put ``block``'s English into paragraph ``p`` (whose text pieces are ``pieces``)."""
+    groups = _groups(pieces.visible)
     if not groups:
         run = etree.SubElement(p, W_R)
         for el in _text_elements(block.target_text()):
             run.append(el)
-        return False
-    texts, dropped = plan(pieces, block, source_text)
-    for group, text in zip(groups, texts):
+        return Placed()
+    pl = plan(pieces.visible, block, source_text)
+    for fid, text in pl.before.items():
+        span = pieces.fields[fid]
+        span.begin.addprevious(_new_run(span.begin, text))
+    for fid, text in pl.after.items():
+        span = pieces.fields[fid]
+        end = span.end if span.end is not None else span.begin
+        end.addnext(_new_run(end, text))
+    for group, text in zip(groups, pl.texts, strict=True):
         _replace_run_text(group, text)
-    return dropped
+    return Placed(pl.dropped, pl.fields_unplaced)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -227,6 +362,7 @@ def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
     check_input(src)
     changed = {b.id: b for b in doc.blocks if b.changed}
     dropped: list[str] = []
+    unplaced: list[str] = []
     with Package(src) as pkg:
         refs: list[ParaRef] = [r for r in walk(pkg) if r.id in changed]
         found = {r.id for r in refs}
@@ -239,13 +375,15 @@ def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
         dirty: set[str] = set()
         for ref in refs:
             block = changed[ref.id]
-            lost = place_text(ref.p, ref.pieces.visible, block, block.text)
+            placed = place_text(ref.p, ref.pieces, block, block.text)
             for mirror in ref.mirrors:
                 # The fallback (VML) copy of a text box gets the same English.
                 mp = paragraph_pieces(mirror)
-                place_text(mirror, mp.visible, block, mp.text)
-            if lost:
+                place_text(mirror, mp, block, mp.text)
+            if placed.dropped:
                 dropped.append(ref.id)
+            if placed.fields_unplaced:
+                unplaced.append(ref.id)
             dirty.add(ref.part)
         new_parts = {part: _serialize(pkg.xml(part)) for part in dirty}
         ct_name = find_member(pkg.names, "[Content_Types].xml")
@@ -270,4 +408,5 @@ def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
         except OSError as exc:
             raise OutputError(f"cannot write {out_path}: {exc.strerror or exc}") from None
     doc.meta["formatting_dropped"] = dropped
+    doc.meta["fields_unplaced"] = unplaced
     return out_path

@@ -1,0 +1,429 @@
+"""`pipeline batch`: translate a whole library of appeal drafts with one model load.
+
+Order of work (per *group* of documents; by default the group is every document):
+
+1. prepare each document (read, segment, memory, protect), ``jobs`` threads at a time;
+2. ONE translate over the segments of all prepared documents: identical engine inputs
+   across documents go to the engine once (``translate_segments`` de-duplicates), fed in
+   length-sorted slices so the progress bar and ETA move;
+3. finish each document (glossary, grammar, QA, write, remember), ``jobs`` threads at a
+   time, recording it in the manifest as soon as its three outputs are in place.
+
+Resume: ``OUT_DIR/.pipeline-batch.json`` maps each input (relative path) to the sha256 of
+the input and a fingerprint of the settings (run options + model id + glossary version)
+it was done with. A document whose entry matches and whose outputs all exist is skipped.
+Every output is written atomically and the manifest entry only after all three, so a
+run killed at any point leaves no half-written output and the next run redoes exactly
+the documents that are not complete.
+
+Failure isolation: an exception while preparing or finishing one document marks that
+document failed (one-line reason) and the batch goes on.
+
+Threads, not processes: each worker thread gets its own ``Pipeline`` (own Harper linter,
+own SQLite connection); the engine is one per process (``engine.get_engine``) and is only
+used from the main thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import InputError, PipelineError
+from .fileio import atomic_write_text
+from .model import Document, Origin
+from .runner import OUTPUT_SUFFIXES, Pipeline, RunOptions, sha256_file
+
+MANIFEST = ".pipeline-batch.json"
+MANIFEST_VERSION = 1
+LIBRARY_DIR = ".pipeline"  # SRC_DIR/.pipeline/memory.sqlite: the memory lives with the library
+TRANSLATE_SLICE = 128  # sentences per engine call inside the one translate pass
+
+
+def default_memory(src_dir: Path) -> Path:
+    return Path(src_dir) / LIBRARY_DIR / "memory.sqlite"
+
+
+class Progress(Protocol):
+    """What the batch reports; the CLI draws it with rich, tests pass nothing."""
+
+    def start(self, task: str, total: int) -> None: ...
+    def advance(self, task: str, n: int = 1) -> None: ...
+    def add_total(self, task: str, n: int) -> None: ...
+
+
+class NoProgress:
+    def start(self, task: str, total: int) -> None:
+        pass
+
+    def advance(self, task: str, n: int = 1) -> None:
+        pass
+
+    def add_total(self, task: str, n: int) -> None:
+        pass
+
+
+@dataclass
+class DocResult:
+    file: str  # path relative to SRC_DIR, "/"-separated
+    status: str  # "ok" | "skipped" (up to date) | "failed"
+    segments: int = 0
+    memory_hits: int = 0  # exact memory hits used (reviewed or same-model machine)
+    fuzzy: int = 0  # segments with a fuzzy memory suggestion
+    machine: int = 0  # segments translated by the engine
+    seconds: float = 0.0
+    reason: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "status": self.status, "segments": self.segments,
+                "memory_hits": self.memory_hits, "fuzzy": self.fuzzy,
+                "machine": self.machine, "seconds": round(self.seconds, 3),
+                "reason": self.reason, "outputs": self.outputs}
+
+
+@dataclass
+class BatchResult:
+    src_dir: Path
+    out_dir: Path
+    memory: Path | None
+    documents: list[DocResult] = field(default_factory=list)
+    engine_inputs: int = 0  # unique inputs sent to the engine
+    seconds: float = 0.0
+    model: str = ""
+    # Every text handed to the engine, in order (tests check there are no repeats).
+    sent: list[str] = field(default_factory=list, repr=False)
+
+    def count(self, status: str) -> int:
+        return sum(1 for d in self.documents if d.status == status)
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "src_dir": str(self.src_dir), "out_dir": str(self.out_dir),
+            "memory": str(self.memory) if self.memory else None, "model": self.model,
+            "documents": [d.to_dict() for d in self.documents],
+            "totals": {"files": len(self.documents), "ok": self.count("ok"),
+                       "skipped": self.count("skipped"), "failed": self.failed,
+                       "segments": sum(d.segments for d in self.documents),
+                       "memory_hits": sum(d.memory_hits for d in self.documents),
+                       "engine_inputs": self.engine_inputs},
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def discover(src_dir: Path, out_dir: Path | None = None) -> list[Path]:
+    """Every .docx under ``src_dir``, sorted; skips Word lock files (``~$x.docx``), hidden
+    files and folders (``.pipeline``...), and the output folder if it lies inside."""
+    src_dir = Path(src_dir)
+    out_res = Path(out_dir).resolve() if out_dir is not None else None
+    found: list[Path] = []
+    for path in src_dir.rglob("*"):
+        if path.suffix.lower() != ".docx" or path.name.startswith("~$"):
+            continue
+        rel = path.relative_to(src_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if out_res is not None and out_res in path.resolve().parents:
+            continue
+        if path.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(src_dir).as_posix())
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PipelineError):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__
+
+
+class _Manifest:
+    """The resume record, rewritten atomically after every document."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = Path(out_dir) / MANIFEST
+        self._lock = threading.Lock()
+        self.docs: dict[str, dict[str, Any]] = {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") == MANIFEST_VERSION and isinstance(data.get("documents"), dict):
+                self.docs = data["documents"]
+        except (OSError, ValueError, AttributeError):
+            pass  # missing or damaged: everything counts as not done
+
+    def up_to_date(self, rel: str, sha: str, settings: str, out_dir: Path) -> bool:
+        entry = self.docs.get(rel)
+        return bool(entry and entry.get("status") == "ok" and entry.get("sha256") == sha
+                    and entry.get("settings") == settings
+                    and all((out_dir / p).is_file() for p in entry.get("outputs", {}).values())
+                    and len(entry.get("outputs", {})) == len(OUTPUT_SUFFIXES))
+
+    def record(self, rel: str, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.docs[rel] = entry
+            data = {"version": MANIFEST_VERSION, "documents": dict(sorted(self.docs.items()))}
+            atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+class _SlicedEngine:
+    """Feeds the real engine length-sorted slices of one translate pass so progress can
+    move, and records what it sent. Each text still reaches the engine exactly once."""
+
+    def __init__(self, engine: Any, progress: Progress, sent: list[str]) -> None:
+        self.engine = engine
+        self.progress = progress
+        self.sent = sent
+
+    @property
+    def supports_placeholders(self) -> bool:
+        return bool(self.engine.supports_placeholders)
+
+    def translate(self, texts: list[str]) -> list[str]:
+        self.progress.add_total("translate", len(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = [""] * len(texts)
+        for start in range(0, len(order), TRANSLATE_SLICE):
+            idx = order[start:start + TRANSLATE_SLICE]
+            for i, english in zip(idx, self.engine.translate([texts[i] for i in idx]),
+                                  strict=True):
+                out[i] = english
+            self.progress.advance("translate", len(idx))
+        self.sent.extend(texts)
+        return out
+
+
+class _Pipelines:
+    """One Pipeline per thread: Harper linters and SQLite connections are per thread."""
+
+    def __init__(self, options: RunOptions, on_model: Callable[[Any], None] | None) -> None:
+        self.options = options
+        self._local = threading.local()
+        self._all: list[Pipeline] = []
+        self._lock = threading.Lock()
+        self._announced = False
+        self._on_model = on_model
+
+    def _announce(self, info: Any) -> None:
+        with self._lock:
+            if self._announced or self._on_model is None:
+                return
+            self._announced = True
+        self._on_model(info)
+
+    def get(self) -> Pipeline:
+        p = getattr(self._local, "pipeline", None)
+        if p is None:
+            p = Pipeline(self.options, on_model=self._announce)
+            self._local.pipeline = p
+            with self._lock:
+                self._all.append(p)
+        return p
+
+    def close(self) -> None:
+        with self._lock:
+            for p in self._all:
+                p.close()
+            self._all.clear()
+
+
+@dataclass
+class _Job:
+    path: Path
+    rel: str
+    sha: str
+    outputs: dict[str, Path]
+    doc: Document | None = None
+    seconds: float = 0.0
+    result: DocResult | None = None
+
+
+def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *,
+              use_memory: bool = True, jobs: int = 1, force: bool = False, group: int = 0,
+              progress: Progress | None = None,
+              on_model: Callable[[Any], None] | None = None,
+              on_document: Callable[[DocResult], None] | None = None) -> BatchResult:
+    """Translate every .docx under ``src_dir`` into ``out_dir`` (same relative paths).
+
+    ``options.memory`` None and ``use_memory``: the library's memory
+    (``src_dir/.pipeline/memory.sqlite``). ``group`` > 0 translates that many documents
+    per engine pass (bounds memory and what a kill loses on huge libraries); 0 = all.
+    ``on_document`` is called in the main thread after each finished document (the CLI
+    does not use it; tests use it to stop a run half way).
+    """
+    t_start = time.perf_counter()
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    if not src_dir.is_dir():
+        raise InputError(f"{src_dir} is not a folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} exists and is not a folder")
+    options = options or RunOptions()
+    if use_memory and options.memory is None:
+        options = replace(options, memory=default_memory(src_dir))
+    elif not use_memory:
+        options = replace(options, memory=None)
+    # Outputs go where the batch says, always replaced (they are this batch's own).
+    options = replace(options, out_dir=None, force=True)
+    progress = progress or NoProgress()
+    jobs = max(1, jobs)
+
+    result = BatchResult(src_dir, out_dir, options.memory)
+    pipelines = _Pipelines(options, on_model)
+    try:
+        main = pipelines.get()
+        settings = f"{options.fingerprint()}|{main.model.id}|{main.glossary.version}"
+        result.model = main.model.id
+        manifest = _Manifest(out_dir)
+
+        files = discover(src_dir, out_dir)
+        todo: list[_Job] = []
+        by_output: dict[Path, str] = {}
+        for path in files:
+            rel = path.relative_to(src_dir).as_posix()
+            folder = out_dir / path.relative_to(src_dir).parent
+            job = _Job(path, rel, "", main.outputs_for(path, folder))
+            clash = by_output.get(job.outputs["english"])
+            if clash is not None:
+                job.result = DocResult(rel, "failed", reason=f"same output names as {clash}")
+                result.documents.append(job.result)
+                continue
+            by_output[job.outputs["english"]] = rel
+            try:
+                job.sha = sha256_file(path)
+            except OSError as exc:
+                job.result = DocResult(rel, "failed", reason=f"cannot read: {exc.strerror}")
+                result.documents.append(job.result)
+                continue
+            if not force and manifest.up_to_date(rel, job.sha, settings, out_dir):
+                entry = manifest.docs[rel]
+                job.result = DocResult(rel, "skipped", segments=entry.get("segments", 0),
+                                       reason="up to date",
+                                       outputs=dict(entry.get("outputs", {})))
+                result.documents.append(job.result)
+                continue
+            todo.append(job)
+
+        progress.start("prepare", len(todo))
+        progress.start("translate", 0)
+        progress.start("write", len(todo))
+        size = group if group > 0 else max(1, len(todo))
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="batch") as pool:
+            for start in range(0, len(todo), size):
+                chunk = todo[start:start + size]
+                _prepare_all(pool, pipelines, chunk, progress)
+                _translate_all(main, [j for j in chunk if j.result is None], progress, result)
+                _finish_all(pool, pipelines, chunk, out_dir, manifest, settings, progress,
+                            result, on_document)
+    finally:
+        pipelines.close()
+    order = {p.relative_to(src_dir).as_posix(): i for i, p in enumerate(discover(src_dir, out_dir))}
+    result.documents.sort(key=lambda d: order.get(d.file, len(order)))
+    result.seconds = time.perf_counter() - t_start
+    return result
+
+
+def _prepare_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Job],
+                 progress: Progress) -> None:
+    def prepare(job: _Job) -> None:
+        t0 = time.perf_counter()
+        try:
+            job.doc = pipelines.get().prepare(job.path)
+        except Exception as exc:  # one bad file never stops the batch
+            job.result = DocResult(job.rel, "failed", reason=_reason(exc))
+        job.seconds += time.perf_counter() - t0
+
+    futures = [pool.submit(prepare, job) for job in chunk]
+    for fut in as_completed(futures):
+        fut.result()
+        progress.advance("prepare")
+
+
+def _translate_all(main: Pipeline, ready: list[_Job], progress: Progress,
+                   result: BatchResult) -> None:
+    from .translate import translate_segments
+
+    docs = [j.doc for j in ready if j.doc is not None]
+    if not any(s.translatable and s.target is None for d in docs for s in d.segments):
+        return  # everything came from memory: do not even load the engine
+    t0 = time.perf_counter()
+    try:
+        engine = _SlicedEngine(main.engine, progress, result.sent)
+        result.engine_inputs += translate_segments(engine, [s for d in docs for s in d.segments])
+    except Exception as exc:  # the engine itself failed: every document of this pass fails
+        for job in ready:
+            job.result = DocResult(job.rel, "failed", reason=f"translation failed: {_reason(exc)}")
+        return
+    elapsed = time.perf_counter() - t0
+    total = sum(len(d.segments) for d in docs) or 1
+    for job in ready:  # share the pass's time out by segment count
+        share = elapsed * len(job.doc.segments) / total if job.doc else 0.0
+        job.seconds += share
+        if job.doc is not None:
+            job.doc.meta.setdefault("timings", {})["translate"] = round(share, 4)
+
+
+def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Job],
+                out_dir: Path, manifest: _Manifest, settings: str, progress: Progress,
+                result: BatchResult, on_document: Callable[[DocResult], None] | None) -> None:
+    def finish(job: _Job) -> DocResult:
+        if job.result is not None:  # failed earlier
+            return job.result
+        assert job.doc is not None
+        t0 = time.perf_counter()
+        try:
+            _clear_stale_tmp(job.outputs.values())
+            pipelines.get().finish(job.doc, job.outputs)
+        except Exception as exc:
+            job.seconds += time.perf_counter() - t0
+            return DocResult(job.rel, "failed", segments=len(job.doc.segments),
+                             seconds=job.seconds, reason=_reason(exc))
+        job.seconds += time.perf_counter() - t0
+        doc = job.doc
+        res = DocResult(
+            job.rel, "ok", segments=len(doc.segments),
+            memory_hits=sum(1 for s in doc.segments if s.origin is Origin.MEMORY_EXACT),
+            fuzzy=sum(1 for s in doc.segments if "fuzzy" in s.meta),
+            machine=sum(1 for s in doc.segments if s.origin is Origin.MACHINE),
+            seconds=job.seconds,
+            outputs={k: p.relative_to(out_dir).as_posix() for k, p in job.outputs.items()})
+        manifest.record(job.rel, {
+            "status": "ok", "sha256": job.sha, "settings": settings,
+            "segments": res.segments, "outputs": res.outputs,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        job.doc = None  # free the document: big libraries stay within memory
+        return res
+
+    futures: list[Future[DocResult]] = [pool.submit(finish, job) for job in chunk]
+    try:
+        for fut in as_completed(futures):
+            res = fut.result()
+            result.documents.append(res)
+            progress.advance("write")
+            if on_document is not None:
+                on_document(res)
+    except BaseException:
+        for fut in futures:  # stop what has not started; running ones finish cleanly
+            fut.cancel()
+        raise
+
+
+def _clear_stale_tmp(outputs: Iterable[Path]) -> None:
+    """Remove temporary files a killed earlier run left next to these outputs."""
+    for out in outputs:
+        if out.parent.is_dir():
+            for tmp in out.parent.glob(f".{out.name}.*.tmp"):
+                tmp.unlink(missing_ok=True)

@@ -1,0 +1,137 @@
+"""`pipeline batch`: translate every .docx under a folder, model loaded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .common import console, out, print_json, user_errors
+from .run import (
+    Glossaries,
+    Grammar,
+    LanguageToolUrl,
+    announce_model,
+    engine_options,
+)
+
+_LABELS = {"prepare": "read + segment", "translate": "translate (segments)",
+           "write": "glossary, grammar, write"}
+
+
+class RichProgress:
+    """The batch's progress as rich bars on stderr (files for read/write, segments for
+    the engine), each with its ETA."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(TextColumn("{task.description:<26}"), BarColumn(),
+                            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                            TimeRemainingColumn(), console=console, transient=False)
+        self.tasks: dict[str, Any] = {}
+        self.totals: dict[str, int] = {}
+
+    def __enter__(self) -> RichProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def start(self, task: str, total: int) -> None:
+        self.totals[task] = total
+        self.tasks[task] = self.bar.add_task(_LABELS.get(task, task), total=total)
+
+    def advance(self, task: str, n: int = 1) -> None:
+        self.bar.advance(self.tasks[task], n)
+
+    def add_total(self, task: str, n: int) -> None:
+        self.totals[task] += n
+        self.bar.update(self.tasks[task], total=self.totals[task])
+
+
+def batch(
+    src_dir: Annotated[Path, typer.Argument(help="Folder of Chinese appeal drafts (searched "
+                                            "recursively for .docx).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder; mirrors the input "
+                                          "folder's layout.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Threads for reading, grammar "
+                                      "and writing.")] = 1,
+    memory: Annotated[Path | None, typer.Option(
+        "--memory", help="Translation memory (default: SRC_DIR/.pipeline/memory.sqlite).")] = None,
+    no_memory: Annotated[bool, typer.Option("--no-memory", help="Use no translation memory.")] = False,
+    glossary: Glossaries = None,
+    no_builtin_glossary: Annotated[bool, typer.Option(
+        "--no-builtin-glossary", help="Use only the --glossary files.")] = False,
+    acronyms: Annotated[bool, typer.Option(
+        "--acronyms/--no-acronyms", help="First mention 'Order Defect Rate (ODR)', then 'ODR'.")] = True,
+    grammar: Grammar = "harper",
+    languagetool_url: LanguageToolUrl = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="An unpacked Argos package folder to use instead of the installed one.")] = None,
+    beam_size: Annotated[int, typer.Option(help="Beam size.")] = 4,
+    batch_tokens: Annotated[int, typer.Option(help="Tokens per engine batch.")] = 512,
+    inter_threads: Annotated[int, typer.Option(help="Parallel batches (0 = min(2, cores)).")] = 0,
+    intra_threads: Annotated[int, typer.Option(help="Threads per batch.")] = 1,
+    compute_type: Annotated[str, typer.Option(help="CTranslate2 compute type.")] = "int8",
+    no_qa: Annotated[bool, typer.Option("--no-qa", help="Skip the QA checks.")] = False,
+    group: Annotated[int, typer.Option(help="Documents per engine pass (0 = all at once).")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Redo documents that are up to date.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+) -> None:
+    """Translate every .docx under SRC_DIR into OUT_DIR (re-runs skip finished documents)."""
+    with user_errors():
+        from ..batch import run_batch
+        from ..errors import InputError
+        from ..runner import RunOptions
+
+        if grammar not in ("harper", "languagetool", "none"):
+            raise InputError(f"unknown grammar backend {grammar!r} (harper, languagetool, none)")
+        if jobs < 1:
+            raise InputError("--jobs must be at least 1")
+        options = RunOptions(
+            glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
+            acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url,
+            memory=memory, model=model,
+            engine=engine_options(beam_size, batch_tokens, inter_threads, intra_threads,
+                                  compute_type),
+            qa=not no_qa)
+        with RichProgress() as progress:
+            result = run_batch(src_dir, out_dir, options, use_memory=not no_memory,
+                               jobs=jobs, force=force, group=group, progress=progress,
+                               on_model=announce_model)
+        summary = result.to_dict()
+        if json:
+            print_json(summary)
+        else:
+            show_summary(summary)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def show_summary(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold")
+    for col, justify in (("file", "left"), ("status", "left"), ("segments", "right"),
+                         ("memory hits", "right"), ("time (s)", "right"), ("reason", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    style = {"ok": "green", "skipped": "dim", "failed": "bold red"}
+    for d in summary["documents"]:
+        table.add_row(d["file"], f"[{style[d['status']]}]{d['status']}[/]", str(d["segments"]),
+                      str(d["memory_hits"]), f"{d['seconds']:.1f}", d["reason"])
+    out.print(table)
+    t = summary["totals"]
+    out.print(f"{t['files']} files: {t['ok']} done, {t['skipped']} up to date, "
+              f"{t['failed']} failed; {t['segments']} segments, {t['memory_hits']} from memory, "
+              f"{t['engine_inputs']} sent to the engine; {summary['seconds']:.1f}s. "
+              f"Memory: {summary['memory'] or 'none'}")

@@ -1,0 +1,101 @@
+"""`pipeline glossary ...`: list, check, import/export TBX.
+
+Only typer/rich (and the lead's typer/rich-only helpers) at module level: the glossary
+and lxml load inside the commands so `pipeline --help` stays instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .common import out, print_json, user_errors
+
+app = typer.Typer(help="Glossary: list, check, import/export TBX", no_args_is_help=True)
+
+GlossaryOpt = Annotated[list[Path] | None, typer.Option(
+    "--glossary", "-g", metavar="FILE",
+    help="A user glossary (TSV or TBX) overriding built-in entries; repeatable.")]
+NoBuiltinOpt = Annotated[bool, typer.Option(
+    "--no-builtin", help="Leave out the built-in Amazon glossary.")]
+
+
+@app.command("list")
+def list_cmd(
+    glossary: GlossaryOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show the effective glossary (built-in plus --glossary files)."""
+    from ..glossary import load_glossaries
+
+    with user_errors():
+        g = load_glossaries(list(glossary or []), builtin=not no_builtin)
+    if as_json:
+        print_json({"name": g.name, "version": g.version, "count": len(g.terms),
+                    "terms": [t.to_dict() for t in g.terms]})
+        return
+    table = Table(title=f"{g.name} — version {g.version}", show_lines=False)
+    table.add_column("Chinese", overflow="fold")
+    table.add_column("English (canonical)", overflow="fold")
+    table.add_column("Acronym")
+    for t in g.terms:
+        english = t.canonical + (" [dim](low priority)[/]" if t.priority == "low" else "")
+        table.add_row(" | ".join(t.zh_variants), english, t.acronym)
+    out.print(table)
+
+
+@app.command("check")
+def check_cmd(
+    file: Annotated[Path, typer.Argument(help="Glossary file to validate (TSV or TBX).",
+                                         metavar="FILE")],
+) -> None:
+    """Validate a glossary file; exit 2 with file:line: message if it is invalid."""
+    from ..glossary import Glossary, read_glossary_file
+
+    with user_errors():
+        terms = read_glossary_file(file)
+        Glossary(terms, file.name)  # builds the matchers: catches what only they see
+    out.print(f"OK: {len(terms)} terms")
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="TBX file (v2 <martif> or v3 <tbx>).",
+                                         metavar="FILE.tbx")],
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR",
+        help="Folder for <name>.tsv (default: next to the input).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Convert a TBX termbase to a glossary TSV you can edit and pass with --glossary."""
+    from ..fileio import output_path
+    from ..tbx import import_tbx_to_tsv
+
+    with user_errors():
+        dst = output_path(file, out_dir, ".tsv")
+        path, count, dropped = import_tbx_to_tsv(file, dst, force=force)
+    out.print(f"wrote {path} ({count} terms)")
+    for line in dropped:
+        out.print(f"  dropped: {line}", soft_wrap=True)
+
+
+@app.command("export")
+def export_cmd(
+    out_file: Annotated[Path, typer.Option("--out", "-o", metavar="FILE.tbx",
+                                           help="TBX file to write.")],
+    glossary: GlossaryOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the effective glossary as TBX-Basic for memoQ, Trados or OmegaT."""
+    from ..glossary import load_glossaries
+    from ..tbx import export_tbx
+
+    with user_errors():
+        g = load_glossaries(list(glossary or []), builtin=not no_builtin)
+        path = export_tbx(g, out_file, force=force)
+    out.print(f"wrote {path} ({len(g.terms)} terms)")

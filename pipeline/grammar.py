@@ -1,0 +1,699 @@
+"""The grammar step: post-edit rules, then a grammar checker, with only safe fixes applied.
+
+Backends sit behind one interface, :class:`GrammarBackend` (``check(text) -> [Finding]``):
+
+* ``harper`` (default): Harper through harper-py, offline and in-process. Plain-text mode;
+  glossary terms, acronyms and brand names are added to its dictionary so they are never
+  "corrected". One Linter per thread, created on first use and reused (cold start is
+  ~0.5-0.8 s, then ~16 ms per 1000 words).
+* ``languagetool``: a LanguageTool server you run (``--languagetool-url`` or
+  ``PIPELINE_LANGUAGETOOL_URL``), through language-tool-python, with a 10 s timeout. If the
+  server cannot be reached, at start or later, the step falls back to Harper and says so
+  in the document (and segment) notes.
+* ``none``: only the post-edit rules.
+
+Only findings of an allow-list of rules are applied (spelling under guards, joined words
+through :mod:`pipeline.wordsplit`, agreement, "did" + base form, punctuation spacing,
+sentence capitalisation, a/an, repeated words); everything else becomes a ``Note`` for
+the reviewer. Edits are applied from the end of the text backwards, then the text is
+checked again until nothing more is applied (at most ``MAX_PASSES`` times). No edit
+touches a protected span: URLs, e-mail addresses, domain names, anything with a digit
+(B0C1234XYZ, 24H), inner capitals (AtoZ, AliExpress), acronyms (ASIN) and the glossary's
+words.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+from . import wordsplit
+from .errors import InputError
+from .model import Change, Document, Note, Severity
+from .postedit import apply_postedit, edit_context, next_to_chinese, overlaps, protected_spans
+
+STEP = "grammar"
+BACKENDS = ("harper", "languagetool", "none")
+ENV_URL = "PIPELINE_LANGUAGETOOL_URL"
+LANGUAGETOOL_TIMEOUT_S = 10.0
+MAX_PASSES = 4
+
+# Words no checker may "correct": Amazon acronyms and names, carriers, platforms.
+BUILTIN_WORDS: tuple[str, ...] = (
+    "FBA", "FBM", "MFN", "ERP", "ODR", "ASIN", "ASINs", "SKU", "SKUs", "FNSKU", "FNSKUs",
+    "VTR", "LSR", "OTDR", "AHR", "RDR", "NCX", "VOC", "LOA", "SOP", "SOPs", "POA", "POAs",
+    "IP", "QC", "A-to-z", "AtoZ", "Amazon", "Amazon's", "Seller Central", "Seller Performance",
+    "Seller Support", "Selling Partner Support", "Account Health", "Brand Registry", "Buy Box",
+    "Buy Shipping", "Fulfillment by Amazon", "UPS", "USPS", "FedEx", "DHL", "eBay",
+    "AliExpress", "Alibaba", "Shopify", "PayPal", "Walmart", "Temu", "Shein", "Shenzhen",
+    "Yiwu", "Guangzhou",
+)
+
+# Harper rules applied automatically, with the category that picks the guards.
+HARPER_AUTO: dict[str, str] = {
+    "SpellCheck": "spelling",
+    "SplitWords": "split",
+    "PronounVerbAgreement": "agreement",
+    "IAmAgreement": "agreement",
+    "PronounInflectionBe": "agreement",
+    "HavePronoun": "agreement",
+    "DidPast": "agreement",
+    "HelpedPast": "agreement",
+    "AnA": "agreement",
+    "SingleBe": "grammar",
+    "RepeatedWords": "grammar",
+    "Everyday": "grammar",
+    "CorrectNumberSuffix": "grammar",
+    "CommaFixes": "punctuation",
+    "SentenceCapitalization": "capitalization",
+    "CapitalizePersonalPronouns": "capitalization",
+}
+# Harper's lint kinds that are worth a warning when reported (the rest are info).
+_WARN_KINDS = {"Spelling", "Agreement", "Grammar", "Typo", "Punctuation", "Capitalization",
+               "Repetition", "WordChoice"}
+# LanguageTool rules applied automatically (spelling ones are found by issue type too).
+LANGUAGETOOL_AUTO: dict[str, str] = {
+    "MORFOLOGIK_RULE_EN_US": "spelling",
+    "MORFOLOGIK_RULE_EN_GB": "spelling",
+    "HE_VERB_AGR": "agreement",
+    "NON3PRS_VERB": "agreement",
+    "PERS_PRONOUN_AGREEMENT": "agreement",
+    "DID_BASEFORM": "agreement",
+    "EN_A_VS_AN": "agreement",
+    "ENGLISH_WORD_REPEAT_RULE": "grammar",
+    "UPPERCASE_SENTENCE_START": "capitalization",
+    "I_LOWERCASE": "capitalization",
+    "COMMA_PARENTHESIS_WHITESPACE": "punctuation",
+    "SENTENCE_WHITESPACE": "punctuation",
+    "DOUBLE_PUNCTUATION": "punctuation",
+}
+# A full stop after these is not a sentence end ("Co., Ltd. and", "e.g. the").
+_ABBREVIATIONS = frozenset("""
+co ltd inc corp llc plc no nos vs etc approx dept est fig mr mrs ms dr st jr sr
+jan feb mar apr jun jul aug sep sept oct nov dec al ref
+""".split())
+
+
+# ----------------------------------------------------------------------------- findings
+@dataclass
+class Finding:
+    """One problem a backend found, in code-point offsets of the checked text."""
+
+    start: int
+    end: int
+    text: str  # text[start:end]
+    rule: str  # the backend's rule id: "SpellCheck", "MORFOLOGIK_RULE_EN_US"...
+    category: str  # spelling, split, agreement, grammar, punctuation, capitalization, style...
+    message: str
+    replacements: list[str] = field(default_factory=list)  # each replaces text[start:end]
+    auto: bool = False  # on the allow-list: may be applied automatically (under guards)
+    source: str = ""  # the backend's name
+    severity: Severity = Severity.INFO  # for the note when it is not applied
+
+
+class GrammarBackend(Protocol):
+    name: str
+    version: str
+
+    def check(self, text: str) -> list[Finding]: ...
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot be used (server down, bad URL, timeout...)."""
+
+
+# ----------------------------------------------------------------------------- stdout guard
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved: int | None = None
+
+
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null for the duration (Harper's Rust core prints
+    debug lines there, which ``contextlib.redirect_stdout`` cannot catch and which would
+    corrupt ``--json`` output). Re-entrant and thread-safe: the first caller redirects,
+    the last restores."""
+    global _quiet_depth, _quiet_saved
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            try:
+                sys.stdout.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+            try:
+                saved = os.dup(1)
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.close(null)
+                _quiet_saved = saved
+            except OSError:
+                _quiet_saved = None
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_saved is not None:
+                os.dup2(_quiet_saved, 1)
+                os.close(_quiet_saved)
+                _quiet_saved = None
+
+
+# ----------------------------------------------------------------------------- Harper
+_local = threading.local()
+
+
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def harper_words(words: Iterable[str]) -> tuple[str, ...]:
+    """Dictionary entries for Harper: each term, plus the words of multi-word terms."""
+    out: set[str] = set()
+    for w in words:
+        w = w.strip()
+        if not w:
+            continue
+        if " " not in w:
+            out.add(w)
+        out.update(t for t in re.findall(r"[A-Za-z][A-Za-z'’-]*", w) if len(t) > 1)
+    return tuple(sorted(out))
+
+
+def _harper_linter(words: tuple[str, ...]) -> Any:
+    """This thread's Linter (created on first use) with exactly ``words`` imported."""
+    linter = getattr(_local, "linter", None)
+    if linter is None:
+        import harper
+
+        with quiet_stdout():
+            linter = harper.Linter(harper.Dialect.AMERICAN)
+            config = linter.get_lint_config()
+            # LongSentences plus overlap removal hides every other lint in a long sentence.
+            config["LongSentences"] = False
+            linter.set_lint_config(config)
+        _local.linter = linter
+        _local.words = None
+    if _local.words != words:
+        with quiet_stdout():
+            linter.clear_words()
+            if words:
+                linter.import_words(list(words))
+        _local.words = words
+    return linter
+
+
+class HarperBackend:
+    """Harper (harper-py), plain-text mode, American English."""
+
+    name = "harper"
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        self.words = harper_words(words)
+        self.version = f"harper-py {_package_version('harper-py')}"
+
+    def check(self, text: str) -> list[Finding]:
+        if not text.strip():
+            return []
+        linter = _harper_linter(self.words)
+        with quiet_stdout():
+            organized = linter.organized_lints(text, language="plaintext")
+        findings: list[Finding] = []
+        for rule, lints in organized.items():
+            category = HARPER_AUTO.get(rule)
+            for lint in lints:
+                start, end = lint.span.start, lint.span.end
+                replacements: list[str] = []
+                for s in lint.suggestions:
+                    kind = int(s.kind)
+                    if kind == 1:  # REMOVE
+                        replacements.append("")
+                    elif kind == 2:  # INSERT_AFTER
+                        replacements.append(text[start:end] + s.replacement_text)
+                    else:
+                        replacements.append(s.replacement_text)
+                kind_name = lint.lint_kind
+                findings.append(Finding(
+                    start, end, text[start:end], rule,
+                    category or kind_name.lower(), lint.message, replacements,
+                    auto=category is not None, source=self.name,
+                    severity=Severity.WARNING if kind_name in _WARN_KINDS else Severity.INFO))
+        findings.sort(key=lambda f: (f.start, f.end))
+        return findings
+
+
+# ----------------------------------------------------------------------------- LanguageTool
+def _utf16_index_map(text: str) -> list[int] | None:
+    """UTF-16 offset of each code point (plus the end), or None when they are equal."""
+    if all(ord(c) < 0x10000 for c in text):
+        return None
+    pos, out = 0, []
+    for ch in text:
+        out.append(pos)
+        pos += 2 if ord(ch) >= 0x10000 else 1
+    out.append(pos)
+    return out
+
+
+def utf16_to_index(text: str, offset: int) -> int:
+    """The code-point index of a UTF-16 offset into ``text`` (LanguageTool's unit)."""
+    table = _utf16_index_map(text)
+    if table is None:
+        return offset
+    import bisect
+
+    return bisect.bisect_left(table, offset)
+
+
+def index_to_utf16(text: str, index: int) -> int:
+    return index + sum(1 for c in text[:index] if ord(c) >= 0x10000)
+
+
+class LanguageToolBackend:
+    """A LanguageTool server through language-tool-python (never its local download)."""
+
+    name = "languagetool"
+
+    def __init__(self, url: str | None, timeout: float = LANGUAGETOOL_TIMEOUT_S,
+                 language: str = "en-US") -> None:
+        if not url:
+            raise BackendUnavailable(f"no server URL (give --languagetool-url or set {ENV_URL})")
+        if not re.match(r"^https?://", url):
+            raise BackendUnavailable(f"{url}: not an http(s) URL")
+        if not url.endswith("/"):
+            url += "/"  # the client joins "v2/" onto it: keep a base path
+        self.url = url
+        try:
+            import language_tool_python as ltp
+            from language_tool_python.match import Match
+        except ImportError as exc:
+            raise BackendUnavailable(f"language-tool-python is not installed ({exc})") from None
+        # The client waits 300 s per request by default (class attribute _TIMEOUT).
+        client = type("LanguageToolClient", (ltp.LanguageTool,), {"_TIMEOUT": timeout})
+        try:
+            # remote_server: the client only talks to that server; it never downloads.
+            self._tool = client(language, remote_server=url)
+        except Exception as exc:  # LanguageToolError, requests errors, bad JSON...
+            raise BackendUnavailable(f"{url}: {_one_line(exc)}") from None
+        # language-tool-python >= 2.8 already turns ``offset`` into code points (not the
+        # length); older ones leave both in UTF-16 units.
+        self._offset_converted = hasattr(Match, "FOUR_BYTES_POSITIONS")
+        self.version = f"server {url} (language-tool-python {_package_version('language-tool-python')})"
+
+    def check(self, text: str) -> list[Finding]:
+        if not text.strip():
+            return []
+        try:
+            matches = self._tool.check(text)
+        except Exception as exc:
+            raise BackendUnavailable(f"{self.url}: {_one_line(exc)}") from None
+        findings: list[Finding] = []
+        for m in matches:
+            if self._offset_converted:
+                start = int(m.offset)
+                start16 = index_to_utf16(text, start)
+            else:
+                start16 = int(m.offset)
+                start = utf16_to_index(text, start16)
+            end = utf16_to_index(text, start16 + int(m.error_length))
+            if not 0 <= start <= end <= len(text):
+                continue
+            rule = str(getattr(m, "rule_id", "") or "")
+            issue = str(getattr(m, "rule_issue_type", "") or "")
+            category = LANGUAGETOOL_AUTO.get(rule)
+            if category is None and issue == "misspelling":
+                category = "spelling"
+            auto = category is not None
+            if category is None:
+                category = str(getattr(m, "category", "") or "other").lower()
+            severity = Severity.WARNING if issue in ("misspelling", "grammar", "typographical") \
+                else Severity.INFO
+            findings.append(Finding(start, end, text[start:end], rule, category,
+                                    str(m.message), [str(r) for r in m.replacements],
+                                    auto=auto, source=self.name, severity=severity))
+        findings.sort(key=lambda f: (f.start, f.end))
+        return findings
+
+
+class NoneBackend:
+    name = "none"
+    version = "post-edit rules only"
+
+    def check(self, text: str) -> list[Finding]:
+        return []
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    return msg[:200]
+
+
+# ----------------------------------------------------------------------------- guards
+_DIGIT_TOKEN = re.compile(r"[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*")
+_INNER_CAPS = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")
+_ALL_CAPS = re.compile(r"\b[A-Z]{2,}s?\b")
+
+
+@lru_cache(maxsize=16)
+def _words_regex(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])")
+
+
+def guarded_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Spans no grammar edit may touch: URLs, IDs, acronyms, inner capitals, glossary."""
+    spans = protected_spans(text)
+    for rx in (_DIGIT_TOKEN, _INNER_CAPS, _ALL_CAPS):
+        spans.extend(m.span() for m in rx.finditer(text))
+    wr = _words_regex(words)
+    if wr is not None:
+        spans.extend(m.span() for m in wr.finditer(text))
+    return spans
+
+
+def at_sentence_start(text: str, pos: int) -> bool:
+    """True if ``pos`` starts a sentence: text or line start, or after a real sentence end
+    (a full stop after an ordinary word, not after "Ltd.", "e.g.", "3."; or ! or ?)."""
+    prefix = text[:pos].rstrip(" \t\"'“‘([")
+    if not prefix:
+        return True
+    if prefix.endswith(("\n", "\r")):
+        # A line break starts a sentence only after a blank line, a sentence end or a
+        # colon (a soft break inside a sentence does not).
+        before = prefix.rstrip()
+        return not before or before.endswith((".", "!", "?", ":", "\n")) or \
+            prefix.rstrip(" \t").endswith(("\n\n", "\r\n\r\n"))
+    m = re.search(r"(\S*?)([.!?]+)[\"'”’)\]]*$", prefix)
+    if m is None:
+        return False
+    if "!" in m.group(2) or "?" in m.group(2):
+        return True
+    token = m.group(1).strip("(\"'“‘[")
+    if re.fullmatch(r"[\d.,]*\d[%)]?", token):
+        # A number ends a sentence ("in 2023.", "2.8%."), but "3." opening a line is a
+        # list marker.
+        before = prefix[: m.start(1)].rstrip()
+        marker = not before or before[-1] in ".!?:;"
+        return not (marker and token.isdigit() and len(token) <= 2)
+    # Not a sentence end: an initial ("J."), a dotted abbreviation ("e.g.", "U.S."), or a
+    # known abbreviation ("Ltd.", "Co.", "No."). Anything else is: "high.", "SOP.", IDs.
+    return not (len(token) < 2 or "." in token
+                or token.lower().rstrip(")") in _ABBREVIATIONS)
+
+
+def _osa_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def spelling_fix(text: str, f: Finding) -> str | None:
+    """The checker's first suggestion for a misspelt word, when it is safe to apply:
+    a lower-case word (or capitalised only at a sentence start) of 4+ letters, one edit
+    away from a suggestion with the same first letter and case, and not a word the
+    frequency dictionary knows (so real words the checker lacks stay)."""
+    word = f.text
+    if not f.replacements or not re.fullmatch(r"[A-Za-z]{4,}", word):
+        return None
+    if word[1:] != word[1:].lower():
+        return None
+    if word[0].isupper() and not at_sentence_start(text, f.start):
+        return None  # likely a name
+    sug = f.replacements[0]
+    if not re.fullmatch(r"[A-Za-z]+", sug) or sug[1:] != sug[1:].lower():
+        return None
+    if sug[0] != (sug[0].upper() if word[0].isupper() else sug[0].lower()):
+        return None
+    if sug[0].lower() != word[0].lower() or _osa_distance(word.lower(), sug.lower()) != 1:
+        return None
+    if wordsplit.word_count(word) >= 100_000:
+        return None
+    return sug
+
+
+def capitalization_ok(text: str, f: Finding, new: str) -> bool:
+    """Only "we" -> "We" at a real sentence start, or "i" -> "I"."""
+    if f.text == "i" and new == "I":
+        return True
+    word = f.text
+    return (word.isalpha() and word.islower() and new == word[:1].upper() + word[1:]
+            and at_sentence_start(text, f.start))
+
+
+# ----------------------------------------------------------------------------- correcting
+@dataclass
+class _Edit:
+    start: int
+    end: int
+    new: str
+    rule: str
+    message: str
+
+
+def _note_for(f: Finding) -> Note:
+    sugg = ", ".join(f"“{r}”" for r in f.replacements[:3] if r != f.text)
+    text = f"“{f.text}”: {f.message}" + (f" (suggestions: {sugg})" if sugg else "")
+    return Note(f"grammar-{f.category}", text, f.severity, STEP)
+
+
+def plan_edits(text: str, findings: Sequence[Finding],
+               words: tuple[str, ...]) -> tuple[list[_Edit], list[Note]]:
+    """Decide, for each finding, an automatic edit, a note, or nothing (protected span)."""
+    guarded = guarded_spans(text, words)
+    protected_words = frozenset(words)
+    edits: list[_Edit] = []
+    notes: list[Note] = []
+    for f in findings:
+        if overlaps(f.start, f.end, guarded) or next_to_chinese(text, f.start, f.end):
+            continue
+        tag = f"{f.source}:{f.rule}"
+        if f.category in ("spelling", "split"):
+            split = None
+            if wordsplit.is_plain_word(f.text):
+                split = wordsplit.split_joined(f.text, protected_words,
+                                               [r for r in f.replacements if " " in r])
+            if split is not None:
+                edits.append(_Edit(f.start, f.end, split, "wordsplit",
+                                   f"joined words split ({tag})"))
+                continue
+            fix = spelling_fix(text, f) if f.category == "spelling" and f.auto else None
+            if fix is not None:
+                edits.append(_Edit(f.start, f.end, fix, tag, f.message))
+                continue
+            note = _note_for(f)
+            if f.text[:1].isupper() and not at_sentence_start(text, f.start):
+                note.severity = Severity.INFO  # most likely a name (Huaqiang, Yiwu)
+            notes.append(note)
+            continue
+        if not f.auto or not f.replacements:
+            notes.append(_note_for(f))
+            continue
+        new = f.replacements[0]
+        if "\n" in new or new == f.text:
+            continue
+        if f.category == "capitalization" and not capitalization_ok(text, f, new):
+            continue  # after "Ltd." or "3.": not a sentence start, not worth a note
+        edits.append(_Edit(f.start, f.end, new, tag, f.message))
+    return edits, notes
+
+
+def apply_edits(text: str, edits: Sequence[_Edit]) -> tuple[str, list[Change]]:
+    """Apply non-overlapping edits from the end backwards; returns text and Changes."""
+    changes: list[Change] = []
+    limit = len(text) + 1
+    out = text
+    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        if e.end > limit or (e.end == limit and e.start == e.end):
+            continue  # overlaps an edit already applied
+        before, after = edit_context(text, e.start, e.end, e.new)
+        out = out[:e.start] + e.new + out[e.end:]
+        changes.append(Change(e.rule, before, after, e.message, STEP))
+        limit = e.start
+    changes.reverse()
+    return out, changes
+
+
+def correct(text: str, backend: GrammarBackend,
+            words: tuple[str, ...] = ()) -> tuple[str, list[Change], list[Note]]:
+    """Check, apply the allowed fixes, re-check until stable; notes from the last check."""
+    changes: list[Change] = []
+    notes: list[Note] = []
+    seen = {text}
+    for n in range(MAX_PASSES + 1):
+        edits, notes = plan_edits(text, backend.check(text), words)
+        if not edits or n == MAX_PASSES:
+            break
+        new, made = apply_edits(text, edits)
+        if new in seen:  # an edit undoing another: stop here
+            break
+        seen.add(new)
+        text = new
+        changes.extend(made)
+    unique = list({(nt.code, nt.message): nt for nt in notes}.values())
+    return text, changes, unique
+
+
+# ----------------------------------------------------------------------------- the step
+def _glossary_words(glossary: Any) -> list[str]:
+    if glossary is None or not hasattr(glossary, "dictionary_words"):
+        return []
+    return [str(w) for w in glossary.dictionary_words()]
+
+
+class GrammarStep:
+    """Post-edit rules, then the backend's allowed fixes, on every segment's English."""
+
+    name = "grammar"
+
+    def __init__(self, backend: str = "harper", languagetool_url: str | None = None,
+                 glossary: Any = None, *, timeout: float = LANGUAGETOOL_TIMEOUT_S) -> None:
+        if backend not in BACKENDS:
+            raise InputError(f"unknown grammar backend {backend!r} ({', '.join(BACKENDS)})")
+        self.requested = backend
+        self.languagetool_url = languagetool_url or os.environ.get(ENV_URL) or None
+        self.glossary = glossary
+        self.timeout = timeout
+        self.words = tuple(sorted(set(BUILTIN_WORDS) | set(_glossary_words(glossary))))
+        self.fallback: str | None = None  # why LanguageTool was replaced by Harper
+        self._backend: GrammarBackend | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> GrammarBackend:
+        with self._lock:
+            if self._backend is None:
+                if self.requested == "none":
+                    self._backend = NoneBackend()
+                elif self.requested == "languagetool":
+                    try:
+                        self._backend = LanguageToolBackend(self.languagetool_url, self.timeout)
+                    except BackendUnavailable as exc:
+                        self._fall_back(str(exc))
+                else:
+                    self._backend = HarperBackend(self.words)
+            assert self._backend is not None
+            return self._backend
+
+    def _fall_back(self, reason: str) -> None:
+        self.fallback = f"LanguageTool unavailable ({reason}); used Harper instead"
+        self._backend = HarperBackend(self.words)
+
+    def describe(self) -> str:
+        b = self.backend
+        text = f"{b.name} ({b.version})"
+        if self.fallback:
+            text += f"; {self.fallback}"
+        return text
+
+    def fallback_note(self) -> Note | None:
+        if not self.fallback:
+            return None
+        return Note("grammar-fallback", self.fallback, Severity.WARNING, STEP)
+
+    def polish(self, text: str) -> tuple[str, list[Change], list[Note]]:
+        """Post-edit rules then the backend, on one string."""
+        text, changes = apply_postedit(text)
+        notes: list[Note] = []
+        for _round in range(2):
+            text, more, notes = self._correct(text)
+            changes.extend(more)
+            if not more:
+                break
+            # A split word can reveal a post-edit pattern ("Theseproblems has" ->
+            # "These problems has"): run the rules again on the checker's output.
+            text, again = apply_postedit(text)
+            changes.extend(again)
+            if not again:
+                break
+        return text, changes, notes
+
+    def _correct(self, text: str) -> tuple[str, list[Change], list[Note]]:
+        backend = self.backend
+        try:
+            return correct(text, backend, self.words)
+        except BackendUnavailable as exc:
+            with self._lock:
+                if self._backend is backend:
+                    self._fall_back(str(exc))
+            note = self.fallback_note()
+            text, changes, notes = correct(text, self.backend, self.words)
+            if note is not None:
+                notes.insert(0, note)
+            return text, changes, notes
+
+    def __call__(self, doc: Document) -> Document:
+        for seg in doc.segments:
+            if seg.target is None:
+                continue  # untranslated, or not Chinese: left alone
+            new, changes, notes = self.polish(seg.target)
+            seg.target = new
+            seg.changes.extend(changes)
+            seg.notes.extend(notes)
+        doc.meta["grammar"] = self.describe()
+        note = self.fallback_note()
+        if note is not None:
+            doc.meta["grammar_fallback"] = self.fallback
+            if not any(n.code == note.code for n in doc.notes):
+                doc.notes.append(note)
+        return doc
+
+
+def polish_text(text: str, backend: str = "harper", languagetool_url: str | None = None,
+                glossary: Any = None, *, step: GrammarStep | None = None,
+                normalize_terms: bool = True) -> tuple[str, list[Change], list[Note]]:
+    """Polish one English string: glossary normalisation (when a glossary is given),
+    post-edit rules, then the backend. Pass ``step`` to reuse one across calls."""
+    step = step or GrammarStep(backend, languagetool_url, glossary)
+    changes: list[Change] = []
+    gloss = step.glossary if step.glossary is not None else glossary
+    if normalize_terms and gloss is not None:
+        # Glossary.normalize(text) -> (text, changes); normalize_text may return the text only.
+        fn = getattr(gloss, "normalize", None) or getattr(gloss, "normalize_text", None)
+        if fn is not None:
+            result = fn(text)
+            if isinstance(result, tuple):
+                text = result[0]
+                changes.extend(_as_change(c) for c in result[1])
+            else:
+                text = str(result)
+    text, more, notes = step.polish(text)
+    changes.extend(more)
+    if step.fallback and not any(n.code == "grammar-fallback" for n in notes):
+        note = step.fallback_note()
+        if note is not None:
+            notes.insert(0, note)
+    return text, changes, notes
+
+
+def _as_change(c: Any) -> Change:
+    if isinstance(c, Change):
+        return c
+    if isinstance(c, dict):
+        return Change(str(c.get("rule", "glossary")), str(c.get("before", "")),
+                      str(c.get("after", "")), str(c.get("message", "")), STEP)
+    return Change("glossary", "", str(c), "glossary normalisation", STEP)

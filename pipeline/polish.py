@@ -1,0 +1,265 @@
+"""`pipeline polish`: clean up an English appeal draft written by a Chinese seller.
+
+Input: a DOCX, or a UTF-8 ``.txt`` with one paragraph per line. Each paragraph is split
+into sentences (one review row each); every sentence goes through glossary
+normalisation, the post-edit rules and the grammar backend (see :mod:`pipeline.grammar`).
+
+Outputs (next to the input, or in ``--out``):
+  * DOCX: ``NAME.polished.docx`` (the input with only changed paragraphs rewritten),
+    ``NAME.review.docx`` (Original | Polished | Changes) and ``NAME.polished.report.json``;
+  * TXT: ``NAME.polished.txt``, exactly one output line per input line (empty lines stay
+    empty, line endings kept), and ``NAME.polished.report.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, OutputError
+from .fileio import atomic_write, atomic_write_text, output_path
+from .grammar import GrammarStep, at_sentence_start, polish_text
+from .model import Block, Document, Origin, Segment
+from .segment import has_chinese
+
+SUFFIXES = {
+    ".docx": {"polished": ".polished.docx", "review": ".review.docx",
+              "report": ".polished.report.json"},
+    ".txt": {"polished": ".polished.txt", "report": ".polished.report.json"},
+}
+_LINE_SPLIT = re.compile(r"(\r\n|\n|\r)")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class PolishResult:
+    input: Path
+    outputs: dict[str, Path]
+    document: Document
+    grammar: str
+    changes: int = 0
+    notes: int = 0
+    lines: int | None = None  # .txt input: number of lines (in = out)
+    fallback: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = self.document.counts()
+        return {
+            "input": str(self.input),
+            "outputs": {k: str(v) for k, v in self.outputs.items()},
+            "grammar": self.grammar,
+            "fallback": self.fallback,
+            "segments": counts["segments"],
+            "changed_segments": sum(1 for s in self.document.segments
+                                    if s.target is not None and s.target != s.source),
+            "changes": self.changes,
+            "notes": self.notes,
+            "lines": self.lines,
+            "timings_s": self.timings,
+        }
+
+
+# ----------------------------------------------------------------------------- sentences
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """English sentence spans of a paragraph; whitespace between them is left out.
+
+    A sentence ends at a run of whitespace that follows a real sentence end (not "e.g.",
+    "Co., Ltd.", "3.") and precedes a capital, digit or opening quote, or at a line break
+    that starts a new sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SPACE.finditer(text):
+        a, b = m.span()
+        if a == 0 or b >= len(text):
+            continue
+        nxt = text[b]
+        if not (nxt.isupper() or nxt.isdigit() or nxt in "\"“‘'(["):
+            if "\n" not in m.group(0):
+                continue
+        if not at_sentence_start(text, b):
+            continue
+        spans.append((start, a))
+        start = b
+    spans.append((start, len(text)))
+    out: list[tuple[int, int]] = []
+    for a, b in spans:  # trim (the first and last may carry the paragraph's own spaces)
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def segment_english(block: Block) -> Block:
+    """Fill ``block.segments`` with its sentences, losslessly (gaps and tail kept)."""
+    text = block.text
+    segments: list[Segment] = []
+    pos = 0
+    for n, (a, b) in enumerate(sentence_spans(text)):
+        source = text[a:b]
+        seg = Segment(id=f"{block.id}#{n}", block_id=block.id, index=n, source=source,
+                      gap_before=text[pos:a])
+        if has_chinese(source):
+            seg.translatable = False
+            seg.skip_reason = "Chinese text: translate it with `pipeline run`"
+        segments.append(seg)
+        pos = b
+    block.segments = segments
+    block.tail = text[pos:]
+    return block
+
+
+# ----------------------------------------------------------------------------- polishing
+def _load_glossary(paths: Sequence[Path], builtin: bool) -> Any:
+    try:
+        from .glossary import load_glossaries
+    except ImportError:
+        if paths:
+            raise InputError("glossary support (pipeline.glossary) is not installed") from None
+        return None
+    return load_glossaries([Path(p) for p in paths], builtin=builtin)
+
+
+def polish_document(doc: Document, step: GrammarStep) -> tuple[int, int]:
+    """Polish every English segment of ``doc`` in place; returns (changes, notes)."""
+    n_changes = n_notes = 0
+    for seg in doc.segments:
+        if not seg.translatable:
+            continue
+        new, changes, notes = polish_text(seg.source, step=step)
+        if new.count("\n") != seg.source.count("\n"):
+            new, changes, notes = seg.source, [], []  # never add or remove a line break
+        seg.target = new
+        seg.changes.extend(changes)
+        seg.notes.extend(n for n in notes if n.code != "grammar-fallback")
+        seg.origin = Origin.MACHINE if new != seg.source else Origin.PASSTHROUGH
+        n_changes += len(changes)
+        n_notes += len(seg.notes)
+    doc.meta["grammar"] = step.describe()
+    doc.meta["mode"] = "polish"
+    note = step.fallback_note()
+    if note is not None:
+        doc.meta["grammar_fallback"] = step.fallback
+        doc.notes.append(note)
+    return n_changes, n_notes
+
+
+def _check_input(path: Path) -> str:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{path}: polish takes a .docx or a .txt file (one paragraph per line)")
+    return suffix
+
+
+def _outputs(path: Path, out_dir: Path | None, suffix: str, force: bool) -> dict[str, Path]:
+    outputs = {k: output_path(path, out_dir, sfx) for k, sfx in SUFFIXES[suffix].items()}
+    for p in outputs.values():
+        if p.resolve() == path.resolve():
+            raise OutputError(f"{p}: refusing to overwrite the input")
+        if p.is_dir():
+            raise OutputError(f"{p}: is a directory")
+        if p.exists() and not force:
+            raise OutputError(f"{p} already exists (use --force to overwrite)")
+    return outputs
+
+
+def _read_text(path: Path) -> tuple[str, bool]:
+    """The file's text and whether it started with a UTF-8 byte-order mark."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{path}: not a text file (binary data)")
+    try:
+        return data.decode("utf-8-sig"), data.startswith(b"\xef\xbb\xbf")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _text_document(path: Path, text: str) -> tuple[Document, list[str]]:
+    """One block per non-empty line; returns the document and the split line parts."""
+    parts = _LINE_SPLIT.split(text)  # line, sep, line, sep, ..., line
+    doc = Document(path=path, meta={"format": "txt"})
+    for i in range(0, len(parts), 2):
+        line = parts[i]
+        if line.strip():
+            doc.blocks.append(segment_english(Block(id=f"line{i // 2 + 1}", story="body",
+                                                     text=line)))
+    return doc, parts
+
+
+def _report(doc: Document, result: PolishResult) -> str:
+    from .report import report_dict
+
+    data = report_dict(doc)
+    data["mode"] = "polish"
+    data["summary"] = result.to_dict()
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper",
+                languagetool_url: str | None = None, glossary_paths: Sequence[Path] = (),
+                force: bool = False, *, builtin_glossary: bool = True) -> PolishResult:
+    """Polish an English draft (.docx or .txt) and write the outputs atomically."""
+    from .runner import sha256_file
+
+    path = Path(path)
+    suffix = _check_input(path)
+    outputs = _outputs(path, out_dir, suffix, force)
+    glossary = _load_glossary(glossary_paths, builtin_glossary)
+    step = GrammarStep(backend, languagetool_url, glossary)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if suffix == ".txt":
+        text, bom = _read_text(path)
+        doc, parts = _text_document(path, text)
+    else:
+        from .reader import read_docx
+
+        doc = read_docx(path)
+        for block in doc.blocks:
+            segment_english(block)
+    doc.meta["source_sha256"] = sha256_file(path)
+    if glossary is not None:
+        doc.meta["glossary"] = getattr(glossary, "name", "")
+        doc.meta["glossary_version"] = getattr(glossary, "version", "")
+    timings["read"] = round(time.perf_counter() - t0, 4)
+    t0 = time.perf_counter()
+    n_changes, n_notes = polish_document(doc, step)
+    timings["grammar"] = round(time.perf_counter() - t0, 4)
+    doc.meta["timings"] = timings
+    result = PolishResult(path, outputs, doc, str(doc.meta["grammar"]), n_changes, n_notes,
+                          fallback=step.fallback, timings=timings)
+    t0 = time.perf_counter()
+    if suffix == ".txt":
+        lines = parts[:]
+        for block in doc.blocks:  # block "lineN" is parts[2 * (N - 1)]
+            lines[(int(block.id.removeprefix("line")) - 1) * 2] = block.target_text()
+        result.lines = len(parts) // 2 + (1 if parts[-1] else 0)
+        data = ("\ufeff" if bom else "") + "".join(lines)
+        # Bytes, not text mode: line endings are written exactly as they were read.
+        atomic_write(outputs["polished"], lambda p: p.write_bytes(data.encode("utf-8")),
+                     force=True)
+    else:
+        from .review import write_review
+        from .writer import write_docx
+
+        write_docx(doc, outputs["polished"], force=True)
+        write_review(doc, outputs["review"], mode="polish")
+    timings["write"] = round(time.perf_counter() - t0, 4)
+    atomic_write_text(outputs["report"], _report(doc, result), force=True)
+    return result

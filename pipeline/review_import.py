@@ -1,0 +1,236 @@
+"""Read a review DOCX back: its metadata, its rows (as the reviewer left them), comments.
+
+The reader trusts nothing about row order or count: a reviewer may sort the table,
+delete rows, copy rows, or edit the Chinese. Each row carries its segment id and the
+fingerprint of the source it was made from (``fp:`` + 10 hex chars of sha1), which is how
+apply-review matches rows to segments and detects altered sources. Only the text of the
+cells is read, so a document saved by Word or LibreOffice reads the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .review import METADATA_PREFIX as _PREFIX
+from .review import fingerprint
+
+METADATA_PREFIX = _PREFIX.strip()
+# Header texts of the first column and of the English column, per mode.
+ENGLISH_HEADERS = {"english": "translate", "polished": "polish"}
+REVIEWER_STATUSES = {"ok", "reviewed", "rejected"}
+
+_FP_RE = re.compile(r"fp:\s*([0-9a-fA-F]{6,40})")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RT_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
+
+
+@dataclass
+class ReviewComment:
+    """A Word/Writer comment. ``row`` is the table row it is anchored in, if any."""
+
+    author: str
+    text: str
+    row: int | None = None
+    segment_id: str = ""
+
+
+@dataclass
+class ReviewRow:
+    row: int  # 1-based position in the table as saved (header excluded)
+    id: str
+    fingerprint: str  # as printed in the ID cell ("" if the reviewer removed it)
+    source: str  # the source cell as saved (the reviewer may have changed it)
+    english: str
+    status: str
+    notes: str
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def source_altered(self) -> bool:
+        """The source cell no longer matches the fingerprint it was printed with."""
+        return bool(self.fingerprint) and fingerprint(self.source) != self.fingerprint.lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "id": self.id, "fingerprint": self.fingerprint,
+                "source": self.source, "english": self.english, "status": self.status,
+                "notes": self.notes, "comments": self.comments}
+
+
+@dataclass
+class ReviewData:
+    path: Path
+    metadata: dict[str, Any]
+    mode: str  # "translate" or "polish"
+    rows: list[ReviewRow]
+    comments: list[ReviewComment] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # problems reading, for the report
+
+    @property
+    def source_path(self) -> Path | None:
+        value = self.metadata.get("source_path")
+        return Path(value) if value else None
+
+
+_SKIP = {f"{_W}del", f"{_W}moveFrom", f"{_W}instrText", f"{_W}txbxContent",
+         "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"}
+
+
+def _para_text(p: Any) -> str:
+    """A paragraph's text with tracked changes taken as accepted.
+
+    python-docx's ``Paragraph.text`` skips runs inside ``w:ins`` (and content controls),
+    so a reviewer's edit made with Track Changes on would be lost.
+    """
+    out: list[str] = []
+
+    def walk(el: Any) -> None:
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _SKIP:
+                continue
+            if tag == f"{_W}t":
+                out.append(child.text or "")
+            elif tag == f"{_W}tab":
+                out.append("\t")
+            elif tag in (f"{_W}br", f"{_W}cr"):
+                out.append("\n")
+            elif tag == f"{_W}noBreakHyphen":
+                out.append("-")
+            else:
+                walk(child)
+
+    walk(p)
+    return "".join(out)
+
+
+def _cell_text(cell: Any) -> str:
+    """The cell's paragraphs joined by newlines (tracked insertions included)."""
+    return "\n".join(_para_text(p) for p in cell._tc.iter(f"{_W}p"))
+
+
+def _flat(text: str) -> str:
+    """One segment is one line: a reviewer's Enter in a cell becomes a space."""
+    return re.sub(r"\s*\n\s*", " ", text).strip()
+
+
+def _find_table(document: Any) -> tuple[Any, str] | None:
+    for table in document.tables:
+        if not table.rows:
+            continue
+        header = [_flat(_cell_text(c)).lower() for c in table.rows[0].cells]
+        if len(header) >= 4 and header[0] == "id" and header[2] in ENGLISH_HEADERS:
+            return table, ENGLISH_HEADERS[header[2]]
+    return None
+
+
+def _metadata(document: Any) -> tuple[dict[str, Any], list[str]]:
+    """The metadata JSON from the last paragraph that carries it (body or table)."""
+    found: str | None = None
+    for p in document.element.body.iter(f"{_W}p"):
+        text = _para_text(p).strip()
+        if text.startswith(METADATA_PREFIX):
+            found = text
+    if found is None:
+        return {}, ["no review metadata paragraph found: pass --source"]
+    raw = found[len(METADATA_PREFIX):].strip()
+    # Editors may turn straight quotes into curly ones ("smart quotes" on retype).
+    for bad, good in (("“", '"'), ("”", '"'), ("„", '"')):
+        raw = raw.replace(bad, good)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return {}, [f"review metadata is not valid JSON ({exc.msg}): pass --source"]
+    if not isinstance(data, dict):
+        return {}, ["review metadata is not a JSON object: pass --source"]
+    return data, []
+
+
+def _comments(document: Any) -> dict[str, tuple[str, str]]:
+    """Comment id -> (author, text), from word/comments.xml when there is one."""
+    from lxml import etree
+
+    out: dict[str, tuple[str, str]] = {}
+    for rel in document.part.rels.values():
+        if rel.reltype != _RT_COMMENTS or rel.is_external:
+            continue
+        try:
+            root = etree.fromstring(rel.target_part.blob,
+                                    etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError:
+            continue
+        for c in root.iter(f"{_W}comment"):
+            text = "\n".join("".join(t.text or "" for t in p.iter(f"{_W}t"))
+                             for p in c.iter(f"{_W}p")).strip()
+            out[c.get(f"{_W}id", "")] = (c.get(f"{_W}author", ""), text)
+    return out
+
+
+def _row_comment_ids(tr: Any) -> list[str]:
+    ids: list[str] = []
+    for tag in ("commentRangeStart", "commentReference"):
+        for el in tr.iter(f"{_W}{tag}"):
+            cid = el.get(f"{_W}id", "")
+            if cid and cid not in ids:
+                ids.append(cid)
+    return ids
+
+
+def _parse_id_cell(text: str) -> tuple[str, str]:
+    m = _FP_RE.search(text)
+    fp = m.group(1).lower() if m else ""
+    rest = text[:m.start()] + text[m.end():] if m else text
+    lines = [ln.strip() for ln in rest.splitlines() if ln.strip()]
+    return (lines[0] if lines else ""), fp
+
+
+def read_review(path: Path) -> ReviewData:
+    """Read a review DOCX; raise InputError if it is not one."""
+    import docx
+
+    from .docx_safety import check_input
+
+    path = Path(path)
+    check_input(path)
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises many kinds on broken packages
+        raise InputError(f"{path}: cannot open as a review document ({exc})") from None
+    found = _find_table(document)
+    if found is None:
+        raise InputError(f"{path}: not a review document (no table with the header "
+                         "ID | 中文原文 | English | Status | Notes)")
+    table, mode = found
+    metadata, warnings = _metadata(document)
+    if metadata.get("mode") and metadata["mode"] != mode:
+        warnings.append(f"metadata says mode {metadata['mode']!r} but the table is {mode!r}")
+    comment_texts = _comments(document)
+    comments: list[ReviewComment] = []
+    anchored: set[str] = set()
+    rows: list[ReviewRow] = []
+    for n, row in enumerate(table.rows[1:], start=1):
+        cells = row.cells
+        texts = [_cell_text(c) for c in cells]
+        if len(texts) < 4 or not any(t.strip() for t in texts):
+            continue  # an empty row added by the reviewer
+        seg_id, fp = _parse_id_cell(texts[0])
+        if not seg_id:
+            warnings.append(f"row {n}: no segment id in the first cell; row ignored")
+            continue
+        r = ReviewRow(n, seg_id, fp, texts[1].strip(), _flat(texts[2]),
+                      _flat(texts[3]).lower(), texts[4].strip() if len(texts) > 4 else "")
+        for cid in _row_comment_ids(row._tr):
+            if cid in comment_texts:
+                author, text = comment_texts[cid]
+                r.comments.append(f"{author}: {text}" if author else text)
+                comments.append(ReviewComment(author, text, n, seg_id))
+                anchored.add(cid)
+        rows.append(r)
+    for cid, (author, text) in comment_texts.items():
+        if cid not in anchored:
+            comments.append(ReviewComment(author, text))
+    return ReviewData(path, metadata, mode, rows, comments, warnings)

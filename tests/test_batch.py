@@ -1,0 +1,221 @@
+"""`pipeline batch` on real generated libraries with the real (demo) engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import docx
+import pytest
+
+from pipeline.batch import MANIFEST, default_memory, discover, run_batch
+from pipeline.engine import get_engine
+from pipeline.memory import TranslationMemory
+from pipeline.packages import find_model
+from pipeline.runner import RunOptions
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Sentences from demo_model/corpus.tsv, so the demo model translates them sensibly.
+S = [
+    "我们已经分析了所有相关订单，并找到了以下根本原因。",
+    "主要原因是A-to-z索赔和退货增加。",
+    "我们已经手动上传了所有缺失的追踪编码。",
+    "我们已经对所有库存进行了全面检验，并移除了不合格的商品。",
+    "我们已经主动联系了所有受影响的买家，并为他们提供了退款或补发。",
+    "关于恢复销售权限的行动计划",
+]
+SHARED = S[0]  # in every document: must reach the engine once
+
+
+def make_docx(path: Path, paragraphs: list[str]) -> None:
+    d = docx.Document()
+    for p in paragraphs:
+        d.add_paragraph(p)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d.save(str(path))
+
+
+def make_library(root: Path) -> Path:
+    make_docx(root / "a.docx", [S[5], SHARED + S[1], S[2]])
+    make_docx(root / "shop1" / "b.docx", [SHARED, S[3], "ASIN: B0123ABCDE"])
+    make_docx(root / "shop1" / "deep" / "c.docx", [S[1], SHARED, S[4]])
+    (root / "shop1" / "~$b.docx").write_bytes(b"\x00Word lock file")  # must be ignored
+    return root
+
+
+def options() -> RunOptions:
+    return RunOptions(grammar="none")
+
+
+def engine():  # noqa: ANN201
+    return get_engine(find_model("zh", "en"), options().engine)
+
+
+def english(path: Path) -> list[str]:
+    return [p.text for p in docx.Document(str(path)).paragraphs]
+
+
+def finals(report: Path) -> dict[str, str]:
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return {s["id"]: s["final"] for s in data["segments"]}
+
+
+def outputs(out: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """What a user gets per document: the English paragraphs and each segment's final."""
+    found = {}
+    for en in sorted(out.rglob("*.en.docx")):
+        rel = en.relative_to(out).as_posix()
+        found[rel] = (english(en), finals(en.with_name(en.name.replace(".en.docx", ".report.json"))))
+    return found
+
+
+def test_discover_skips_lock_hidden_and_output(tmp_path: Path) -> None:
+    lib = make_library(tmp_path / "lib")
+    make_docx(lib / ".pipeline" / "x.docx", [S[0]])
+    make_docx(lib / "out" / "old.en.docx", [S[0]])
+    found = [p.relative_to(lib).as_posix() for p in discover(lib, lib / "out")]
+    assert found == ["a.docx", "shop1/b.docx", "shop1/deep/c.docx"]
+
+
+def test_batch_translates_each_unique_segment_once(tmp_path: Path) -> None:
+    lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
+    eng = engine()
+    before = eng.sentences
+    res = run_batch(lib, out, options())
+    assert res.exit_code == 0, [d.reason for d in res.documents]
+    assert [d.file for d in res.documents] == ["a.docx", "shop1/b.docx", "shop1/deep/c.docx"]
+    assert [d.status for d in res.documents] == ["ok"] * 3
+    for stem in ("a", "shop1/b", "shop1/deep/c"):
+        for suffix in (".review.docx", ".en.docx", ".report.json"):
+            assert (out / f"{stem}{suffix}").is_file()
+    assert not list(out.rglob("*.tmp"))
+    # Every text reached the engine exactly once, and nothing else did.
+    assert len(res.sent) == len(set(res.sent)) == res.engine_inputs
+    assert eng.sentences - before == len(res.sent)
+    machine = [s for d in outputs(out).values() for s in d[1]]
+    assert len(res.sent) < len(machine)  # the shared sentences were not repeated
+    # The memory lives with the library and now has the machine translations.
+    with TranslationMemory(default_memory(lib), create=False) as tm:
+        hit = tm.lookup(SHARED)
+        assert hit is not None and hit.origin == "machine" and hit.model == res.model
+
+
+def test_memory_hits_are_not_translated_and_second_run_translates_nothing(
+        tmp_path: Path) -> None:
+    lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
+    with TranslationMemory(default_memory(lib)) as tm:
+        tm.store(SHARED, "We analysed every order concerned and found these root causes.",
+                 "reviewed")
+    eng = engine()
+    res = run_batch(lib, out, options())
+    assert res.exit_code == 0
+    assert sum(d.memory_hits for d in res.documents) == 3  # SHARED once per document
+    a = json.loads((out / "a.report.json").read_text(encoding="utf-8"))
+    seg = next(s for s in a["segments"] if s["source"] == SHARED)
+    assert seg["origin"] == "memory-exact"
+    assert seg["final"].startswith("We analysed every order")
+
+    # Re-run: everything is up to date, nothing is read or translated.
+    before = eng.sentences
+    again = run_batch(lib, out, options())
+    assert [d.status for d in again.documents] == ["skipped"] * 3
+    assert again.sent == [] and eng.sentences == before
+    # Forced re-run: every segment now comes from the memory.
+    forced = run_batch(lib, out, options(), force=True)
+    assert [d.status for d in forced.documents] == ["ok"] * 3
+    assert forced.sent == [] and eng.sentences == before
+    assert all(d.machine == 0 for d in forced.documents)
+
+
+def test_changed_input_or_settings_are_redone(tmp_path: Path) -> None:
+    lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
+    run_batch(lib, out, options())
+    make_docx(lib / "a.docx", [S[5], S[3]])  # edited
+    res = run_batch(lib, out, options())
+    assert {d.file: d.status for d in res.documents} == {
+        "a.docx": "ok", "shop1/b.docx": "skipped", "shop1/deep/c.docx": "skipped"}
+    res = run_batch(lib, out, RunOptions(grammar="none", acronyms=False))
+    assert [d.status for d in res.documents] == ["ok"] * 3
+    (out / "shop1" / "b.en.docx").unlink()  # a lost output is redone too
+    res = run_batch(lib, out, RunOptions(grammar="none", acronyms=False))
+    assert {d.file: d.status for d in res.documents}["shop1/b.docx"] == "ok"
+
+
+class Killed(Exception):
+    pass
+
+
+def test_resume_after_kill_gives_the_same_outputs(tmp_path: Path) -> None:
+    clean_lib = make_library(tmp_path / "clean")
+    killed_lib = make_library(tmp_path / "killed")
+    clean_out, killed_out = tmp_path / "clean-out", tmp_path / "killed-out"
+    clean = run_batch(clean_lib, clean_out, options())
+    assert clean.exit_code == 0
+
+    done: list[str] = []
+
+    def kill_after_one(doc) -> None:  # noqa: ANN001
+        done.append(doc.file)
+        raise Killed
+
+    with pytest.raises(Killed):
+        run_batch(killed_lib, killed_out, options(), on_document=kill_after_one)
+    # Only the finished document has outputs; no temporary files are left.
+    manifest = json.loads((killed_out / MANIFEST).read_text(encoding="utf-8"))
+    assert list(manifest["documents"]) == done
+    assert len(list(killed_out.rglob("*.en.docx"))) == 1
+    assert not list(killed_out.rglob("*.tmp"))
+
+    resumed = run_batch(killed_lib, killed_out, options())
+    statuses = {d.file: d.status for d in resumed.documents}
+    assert statuses.pop(done[0]) == "skipped"
+    assert set(statuses.values()) == {"ok"}
+    assert outputs(killed_out) == outputs(clean_out)
+
+
+def test_one_bad_file_does_not_stop_the_batch(tmp_path: Path) -> None:
+    lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
+    (lib / "shop1" / "broken.docx").write_bytes(b"PK\x03\x04 this is not a real zip")
+    shutil.copy(lib / "a.docx", lib / "shop1" / "truncated.docx")
+    data = (lib / "shop1" / "truncated.docx").read_bytes()
+    (lib / "shop1" / "truncated.docx").write_bytes(data[: len(data) // 2])
+    res = run_batch(lib, out, options(), jobs=2)
+    by_file = {d.file: d for d in res.documents}
+    assert by_file["shop1/broken.docx"].status == "failed"
+    assert by_file["shop1/truncated.docx"].status == "failed"
+    assert by_file["shop1/broken.docx"].reason and "\n" not in by_file["shop1/broken.docx"].reason
+    assert [by_file[f].status for f in ("a.docx", "shop1/b.docx", "shop1/deep/c.docx")] == ["ok"] * 3
+    assert res.exit_code == 1
+    assert not (out / "shop1" / "broken.en.docx").exists()
+    summary = res.to_dict()
+    assert summary["totals"]["failed"] == 2 and summary["totals"]["ok"] == 3
+    # The next run retries only the failed ones.
+    again = run_batch(lib, out, options())
+    assert {d.status for d in again.documents if d.file.startswith("shop1/b")} == {"failed"}
+    assert {d.file: d.status for d in again.documents}["a.docx"] == "skipped"
+
+
+def test_cli_batch_summary_and_exit_codes(tmp_path: Path) -> None:
+    lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pipeline", "batch", *args], cwd=tmp_path,
+                              capture_output=True, text=True, env=env, timeout=600)
+
+    r = cli(str(lib), "--out", str(out), "--grammar", "none", "--json", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["totals"]["ok"] == 3 and summary["totals"]["failed"] == 0
+    assert summary["memory"] == str(default_memory(lib))
+    (lib / "bad.docx").write_text("not a docx", encoding="utf-8")
+    r = cli(str(lib), "--out", str(out), "--grammar", "none")
+    assert r.returncode == 1
+    assert "bad.docx" in r.stdout and "failed" in r.stdout and "up to date" in r.stdout
+    r = cli(str(tmp_path / "nope"), "--out", str(out))
+    assert r.returncode == 2 and "error:" in r.stderr
