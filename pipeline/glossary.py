@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GlossaryError
-from .model import Change, Document, Segment, Severity, TermHit
+from .model import Change, Document, Origin, Segment, Severity, TermHit
 
 STEP = "glossary"
 
@@ -310,7 +310,7 @@ def builtin_path() -> Path:
         if candidate.is_file():
             return candidate
     raise GlossaryError("the built-in glossary glossaries/amazon.tsv is missing from this "
-                        "installation (use --no-builtin-glossary or reinstall)")
+                        "installation (reinstall, or use --no-builtin-glossary)")
 
 
 @lru_cache(maxsize=4)
@@ -879,8 +879,6 @@ class EnforceStep:
 
     def check_terms(self, seg: Segment) -> None:
         """term-wrong (error) / term-missing (warning) notes for the segment's source terms."""
-        from .model import Origin
-
         if not seg.terms or seg.target is None or seg.origin is Origin.ENGINE_FAILED:
             return
         english = seg.target

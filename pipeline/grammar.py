@@ -312,13 +312,17 @@ class LanguageToolBackend:
         # language-tool-python >= 2.8 already turns ``offset`` into code points (not the
         # length); older ones leave both in UTF-16 units.
         self._offset_converted = hasattr(Match, "FOUR_BYTES_POSITIONS")
+        self._check_lock = threading.Lock()
         self.version = f"server {url} (language-tool-python {_package_version('language-tool-python')})"
 
     def check(self, text: str) -> list[Finding]:
         if not text.strip():
             return []
         try:
-            matches = self._tool.check(text)
+            # One request at a time: the client's Match keeps per-text offset data in
+            # class attributes, which concurrent checks would mix up.
+            with self._check_lock:
+                matches = self._tool.check(text)
         except Exception as exc:
             raise BackendUnavailable(f"{self.url}: {_one_line(exc)}") from None
         findings: list[Finding] = []
@@ -358,7 +362,15 @@ class NoneBackend:
 
 
 def _one_line(exc: BaseException) -> str:
+    """A short reason: requests' messages run to several hundred characters."""
     msg = " ".join(str(exc).split()) or type(exc).__name__
+    low = msg.lower()
+    if "connection refused" in low or "failed to establish" in low:
+        return "cannot connect (connection refused)"
+    if "timed out" in low or "timeout" in low:
+        return "no answer (timed out)"
+    if "name or service not known" in low or "nodename nor servname" in low:
+        return "unknown host"
     return msg[:200]
 
 

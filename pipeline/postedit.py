@@ -159,10 +159,13 @@ def load_rules(path: Path | None = None) -> tuple[PostEditRule, ...]:
 
 def apply_rule(rule: PostEditRule, text: str, changes: list[Change]) -> str:
     """Apply one rule to ``text`` (guards included), appending a Change per edit."""
-    spans = protected_spans(text)
+    spans: list[tuple[int, int]] | None = None  # computed on the first match only
 
     def replace(m: re.Match[str]) -> str:
+        nonlocal spans
         old = m.group(0)
+        if spans is None:
+            spans = protected_spans(text)
         if overlaps(m.start(), m.end(), spans) or next_to_chinese(text, m.start(), m.end()):
             return old
         new = rule.expand(m)

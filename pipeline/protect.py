@@ -124,7 +124,8 @@ def find_spans(text: str, glossary: Glossary | None = None) -> list[Span]:
     """Non-overlapping protected spans: terms and patterns; leftmost, then longest wins."""
     candidates: list[Span] = []
     if glossary is not None:
-        for hit in glossary.detect(text):
+        # Low-priority (ambiguous) terms are detected for review but not forced on the engine.
+        for hit in glossary.detect(text, include_low=False):
             rendered = hit.acronym if hit.acronym and hit.source.upper() == hit.acronym.upper() \
                 else hit.canonical
             candidates.append(Span(hit.start, hit.end, "term", hit.source, rendered))

@@ -116,7 +116,7 @@ class Pipeline:
 
     @property
     def grammar(self) -> Any:
-        if self._grammar is None and self.options.grammar != "none":
+        if self._grammar is None:  # backend "none" still applies the post-edit rules
             from .grammar import GrammarStep
 
             self._grammar = GrammarStep(self.options.grammar, self.options.languagetool_url,
@@ -199,11 +199,8 @@ class Pipeline:
 
         with Timer(doc, "glossary"):
             self.enforce(doc)
-        if self.grammar is not None:
-            with Timer(doc, "grammar"):
-                self.grammar(doc)
-        else:
-            doc.meta["grammar"] = "none"
+        with Timer(doc, "grammar"):
+            self.grammar(doc)
         if self.qa is not None:
             with Timer(doc, "qa"):
                 self.qa(doc)

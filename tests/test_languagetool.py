@@ -139,6 +139,7 @@ def test_fallback_when_the_port_is_closed() -> None:
     assert doc.segments[0].target == "We have checked the orders."
     assert doc.meta["grammar"].startswith("harper (harper-py ")
     assert "LanguageTool unavailable" in doc.meta["grammar"]
+    assert "cannot connect (connection refused)" in doc.meta["grammar"]
     assert [n.code for n in doc.notes] == ["grammar-fallback"]
     assert doc.notes[0].severity is Severity.WARNING
 

@@ -189,3 +189,17 @@ def test_sentence_spans(text: str, sentences: list[str]) -> None:
     assert [text[a:b] for a, b in sentence_spans(text)] == sentences
     block = segment_english(Block(id="b", story="body", text=text))
     assert block.rebuilt_source() == text
+
+
+def test_glossary_normalises_wrong_renderings(tmp_path: Path) -> None:
+    tsv = tmp_path / "terms.tsv"
+    tsv.write_text("zh_variants\tcanonical\tacronym\twrong_renderings\tpriority\tnote\n"
+                   "订单缺陷率\tOrder Defect Rate\tODR\torder defect ratio\t\t\n",
+                   encoding="utf-8")
+    src = tmp_path / "d.txt"
+    src.write_text("Our order defect ratio was too high.\n", encoding="utf-8")
+    result = run(src, glossary_paths=[tsv])
+    assert (tmp_path / "d.polished.txt").read_text("utf-8") == \
+        "Our Order Defect Rate was too high.\n"
+    seg = result.document.segments[0]
+    assert [c.rule for c in seg.changes] == ["glossary:Order Defect Rate"]

@@ -74,3 +74,16 @@ def test_mask_restore_never_loses_protected_text(text: str) -> None:
     if "⟦" not in text and "⟧" not in text:
         for p in protected:
             assert p.render.strip() in restored.text
+
+
+def test_glossary_terms_are_protected_and_rendered_canonical() -> None:
+    from pipeline.glossary import load_glossaries
+
+    glossary = load_glossaries([])
+    spans = find_spans("我们的订单缺陷率为2.8%，部分A-to-z索赔来自FBA订单。", glossary)
+    terms = [(s.text, s.render) for s in spans if s.kind == "term"]
+    assert ("订单缺陷率", "Order Defect Rate") in terms
+    assert any(r.startswith("A-to-z Guarantee claim") for _, r in terms)
+    assert ("FBA", "FBA") in terms  # a bare acronym stays an acronym; enforce expands it
+    pair = mask_pair("订单缺陷率为2.8%。", "The Order Defect Rate (ODR) was 2.8%.", glossary)
+    assert pair == ("⟦0⟧为⟦1⟧。", "The ⟦0⟧ was ⟦1⟧.")

@@ -20,7 +20,7 @@ GlossaryOpt = Annotated[list[Path] | None, typer.Option(
     "--glossary", "-g", metavar="FILE",
     help="A user glossary (TSV or TBX) overriding built-in entries; repeatable.")]
 NoBuiltinOpt = Annotated[bool, typer.Option(
-    "--no-builtin", help="Leave out the built-in Amazon glossary.")]
+    "--no-builtin-glossary", "--no-builtin", help="Leave out the built-in Amazon glossary.")]
 
 
 @app.command("list")
