@@ -8,7 +8,7 @@ Documents are generated with python-docx from the demo corpus (demo_model/corpus
 a heading, 12-30 paragraphs of 1-3 corpus sentences and a small table each, drawn with
 a fixed seed, so sentences repeat across documents the way they do in a real library.
 Each size runs in a fresh child process with a fresh library and memory, so its peak
-RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is its own. Per size three runs:
+RSS (``VmHWM``; ``resource.getrusage`` where there is no /proc) is its own. Per size three runs:
 ``first`` (cold memory), ``rerun`` (manifest: everything up to date) and ``forced``
 (--force: every segment comes from the memory, the engine gets nothing).
 """
@@ -52,6 +52,19 @@ def make_library(folder: Path, n: int, seed: int = 1) -> None:
         d.save(str(sub / f"appeal_{i:04d}.docx"))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries
+    ru_maxrss across exec, so a child would report the (bigger) parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024  # bytes on macOS
+
+
 def child(src: Path, out: Path, jobs: int, grammar: str, force: bool, trace: bool) -> None:
     """One batch run in this process; prints a JSON line with its measurements."""
     sys.path.insert(0, str(REPO))
@@ -70,9 +83,8 @@ def child(src: Path, out: Path, jobs: int, grammar: str, force: bool, trace: boo
         import tracemalloc
 
         traced = tracemalloc.get_traced_memory()[1] / 2**20
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     totals = res.to_dict()["totals"]
-    print(json.dumps({"wall_s": round(wall, 2), "peak_rss_mb": round(rss_kb / 1024, 1),
+    print(json.dumps({"wall_s": round(wall, 2), "peak_rss_mb": round(peak_rss_mb(), 1),
                       "traced_peak_mb": round(traced, 1) if traced is not None else None,
                       **totals}))
 

@@ -82,7 +82,7 @@ SWEEP = [
     raw("raw tokens=512 inter2 presorted", presort=True),
     raw("raw tokens=512 inter2 beam1", beam_size=1),
     raw("raw tokens=512 inter2 beam2", beam_size=2),
-    raw("raw tokens=512 inter2 int16", compute_type="int16"),
+    raw("raw tokens=512 inter2 int16", compute_type="int16"),  # fails where unsupported
     raw("raw tokens=512 inter2 float32", compute_type="float32"),
 ]
 
@@ -243,21 +243,55 @@ def worker_main(cfg: dict[str, Any]) -> None:
 
 # -- driver -------------------------------------------------------------------------------------
 
-def measure(cfg: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    full = {**base, **cfg}
-    r = run_worker(SCRIPT, full)
-    r["name"], r["kind"] = cfg["name"], cfg["kind"]
-    if "settings" in cfg:
-        r["settings"] = cfg["settings"]
-    runs = " ".join(f"{t:.2f}" for t in r["times"])
-    extra = ""
-    if "translate_batch_times" in r:
-        extra = f"  (translate_batch alone {median(r['translate_batch_times']):.2f} s)"
-    if r["kind"] == "argos":
-        extra = f"  ({r['sentences']} sentences in {r['paragraphs']} paragraphs)"
-    print(f"  {cfg['name']:<38} {r['median_s']:7.2f} s  {r['rate']:7.1f} sent/s"
-          f"   runs {runs}{extra}", flush=True)
-    return r
+def measure_all(cfgs: list[dict[str, Any]], base: dict[str, Any], repeats: int,
+                interleave: bool) -> list[dict[str, Any]]:
+    """Every configuration in its own processes: warm-up, then ``repeats`` timed runs.
+
+    Interleaved (the default): ``repeats`` rounds, one fresh process per configuration
+    per round (each with its own warm-up), so a background load that comes and goes
+    hits every configuration alike. Otherwise one process per configuration.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    failed: dict[str, str] = {}
+    rounds = repeats if interleave else 1
+    per_process = 1 if interleave else repeats
+    for rnd in range(rounds):
+        if interleave:
+            print(f"  round {rnd + 1}/{rounds}...", file=sys.stderr, flush=True)
+        for cfg in cfgs:
+            if cfg["name"] in failed:
+                continue
+            try:
+                r = run_worker(SCRIPT, {**base, **cfg, "repeats": per_process})
+            except RuntimeError as exc:
+                failed[cfg["name"]] = str(exc).strip().splitlines()[-1]
+                continue
+            m = merged.setdefault(cfg["name"], {**r, "times": [], "translate_batch_times": []})
+            m["times"] += r["times"]
+            m["translate_batch_times"] += r.get("translate_batch_times", [])
+    out = []
+    for cfg in cfgs:
+        if cfg["name"] in failed:
+            print(f"  {cfg['name']:<38} FAILED: {failed[cfg['name']]}")
+            if cfg["kind"] == "pipeline":
+                raise SystemExit("the pipeline side failed")
+            continue
+        r = merged[cfg["name"]]
+        r["name"], r["kind"] = cfg["name"], cfg["kind"]
+        if "settings" in cfg:
+            r["settings"] = cfg["settings"]
+        r["median_s"] = median(r["times"])
+        r["rate"] = r["sentences"] / r["median_s"]
+        runs = " ".join(f"{t:.2f}" for t in r["times"])
+        extra = ""
+        if r["translate_batch_times"]:
+            extra = f"  (translate_batch alone {median(r['translate_batch_times']):.2f} s)"
+        if r["kind"] == "argos":
+            extra = f"  ({r['sentences']} sentences in {r['paragraphs']} paragraphs)"
+        print(f"  {cfg['name']:<38} {r['median_s']:7.2f} s  {r['rate']:7.1f} sent/s"
+              f"   runs {runs}{extra}", flush=True)
+        out.append(r)
+    return out
 
 
 def _parse_override(text: str) -> tuple[str, Any]:
@@ -283,6 +317,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer segments and limit candidates (~1 min)")
     ap.add_argument("--sweep", action="store_true", help="measure the tuning grid instead (~10 min)")
+    ap.add_argument("--no-interleave", action="store_true",
+                    help="one process per configuration (3 runs each) instead of 3 rounds")
     ap.add_argument("--no-argos", action="store_true", help="skip the (slow) Argos path")
     ap.add_argument("--engine", action="append", default=[], metavar="FIELD=VALUE",
                     help="override an EngineSettings field on the pipeline side (repeatable), "
@@ -313,23 +349,25 @@ def main() -> None:
     print(f"  text: {segments} unique sentences from {source}; "
           f"output length: {f'fixed {out_tokens} tokens' if out_tokens else 'natural'}")
     print(f"  machine before: {machine_load()}")
-    print(f"  each configuration in its own process: warm-up, then median of {a.repeats}")
+    how = ("interleaved rounds, a fresh process per configuration per round"
+           if not a.no_interleave else "one process per configuration")
+    print(f"  each configuration in its own process after a warm-up; median of {a.repeats} "
+          f"runs ({how})")
     t_start = time.perf_counter()
 
-    results: list[dict[str, Any]] = []
     overrides = dict(_parse_override(o) for o in a.engine)
     label = "pipeline (" + (", ".join(a.engine) if a.engine else "EngineSettings defaults") + ")"
-    pipe = measure({"name": label, "kind": "pipeline", "settings": overrides}, base)
-    results.append(pipe)
+    cfgs: list[dict[str, Any]] = [{"name": label, "kind": "pipeline", "settings": overrides}]
+    cfgs += SWEEP if a.sweep else (QUICK_CANDIDATES if a.quick else LIMIT_CANDIDATES)
+    if not a.no_argos and not a.sweep:
+        cfgs.append({"name": "argos path (per paragraph)", "kind": "argos"})
+    results = measure_all(cfgs, base, a.repeats, not a.no_interleave)
+    pipe = results[0]
+    raws = [r for r in results if r["kind"] == "raw"]
+    argos = next((r for r in results if r["kind"] == "argos"), None)
     print(f"    source tokens: {pipe['src_tokens']} ({pipe['src_tokens'] / pipe['sentences']:.1f}"
           f"/sentence); {pipe['engine_settings']}")
-    candidates = SWEEP if a.sweep else (QUICK_CANDIDATES if a.quick else LIMIT_CANDIDATES)
-    raws = [measure(c, base) for c in candidates]
-    results += raws
-    argos = None
-    if not a.no_argos and not a.sweep:
-        argos = measure({"name": "argos path (per paragraph)", "kind": "argos"}, base)
-        results.append(argos)
+    if argos is not None:
         print(f"    Argos settings: {argos['argos_settings']}; sentence splitter bypassed "
               "(MiniSBD downloads at run time)")
 

@@ -81,13 +81,13 @@ def read_corpus(path: Path = CORPUS) -> list[tuple[str, str]]:
 
 
 def load_glossary():
-    """The pipeline's default glossary, if the glossary module can give us one."""
+    """The pipeline's built-in glossary (None if it cannot be loaded)."""
     try:
         from pipeline import glossary as gmod  # type: ignore
-    except Exception as exc:  # noqa: BLE001 - the module may not exist yet
+    except Exception as exc:  # noqa: BLE001 - the module may be missing
         print(f"[data] no glossary module ({type(exc).__name__}); masking numbers/IDs only")
         return None
-    for name in ("load_default_glossary", "default_glossary", "load_default"):
+    for name in ("builtin_glossary", "load_default_glossary", "default_glossary"):
         fn = getattr(gmod, name, None)
         if callable(fn):
             try:
@@ -112,9 +112,29 @@ def load_glossary():
     return None
 
 
-def _renumber(text: str, mapping: dict[int, int]) -> str:
-    return re.sub(r"\u27e6(\d+)\u27e7", lambda m: f"\u27e6{mapping[int(m.group(1))]}\u27e7",
-                  text)
+def align_mask(zh: str, en: str, glossary) -> tuple[str, str] | None:
+    """Fallback when ``mask_pair`` finds no counterpart: mask each protected span of ``zh``
+    and its render in ``en`` (terms: case-insensitive, plural allowed), nothing else.
+
+    ``mask_pair`` prefers "canonical (ACRONYM)" for a term, which fails when the acronym
+    is a span of its own (亚马逊物流（FBA） -> "Fulfillment by Amazon (FBA)").
+    """
+    from pipeline.protect import find_spans, mask
+
+    spans = find_spans(zh, glossary)[:N_PLACEHOLDERS]
+    if not spans:
+        return None
+    masked_zh, protected = mask(zh, spans)
+    masked_en = en
+    for p in protected:
+        flags = re.IGNORECASE if p.kind == "term" else 0
+        plural = "(?:e?s)?" if p.kind == "term" else ""
+        m = re.search(rf"(?<![\w\u27e6]){re.escape(p.render)}(?=(?:e?s)?\b)" if plural else
+                      rf"(?<![\w\u27e6]){re.escape(p.render)}(?![\w\u27e7])", masked_en, flags)
+        if not m:
+            return None
+        masked_en = masked_en[:m.start()] + p.token + masked_en[m.end():]
+    return masked_zh, masked_en
 
 
 # Synthetic placeholder pairs: short frames the pipeline produces once numbers, IDs, dates
@@ -141,7 +161,7 @@ SYNTHETIC_FRAMES: list[tuple[str, str]] = [
     ("{0}天", "{0} days"),
     ("{0}个订单", "{0} orders"),
     ("我们的{0}为{1}。", "Our {0} was {1}."),
-    ("我们的{0}已经降到{1}。", "Our {0} has fallen to {1}."),
+    ("我们的{0}已经降到{1}。", "Our {0} has dropped to {1}."),
     ("我们的{0}从{1}提高到{2}。", "Our {0} has improved from {1} to {2}."),
     ("附件{0}：{1}", "Attachment {0}: {1}"),
     ("订单{0}和订单{1}的买家都收到了退款。", "The customers of order {0} and order {1} both received refunds."),
@@ -188,7 +208,8 @@ def build_examples(pairs, glossary, seed: int) -> tuple[list[tuple[str, str]], d
     for zh, en in pairs:
         variants = []
         if glossary is not None:
-            variants.append(("masked", mask_pair(zh, en, glossary)))
+            variants.append(("masked", mask_pair(zh, en, glossary)
+                             or align_mask(zh, en, glossary)))
         variants.append(("masked" if glossary is None else "masked_numbers_only",
                          mask_pair(zh, en, None)))
         got = False
@@ -605,13 +626,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ffn", type=int, default=1024)
     ap.add_argument("--enc-layers", type=int, default=3)
     ap.add_argument("--dec-layers", type=int, default=3)
-    ap.add_argument("--dropout", type=float, default=0.1)
-    ap.add_argument("--label-smoothing", type=float, default=0.1)
+    ap.add_argument("--dropout", type=float, default=0.05)
+    ap.add_argument("--label-smoothing", type=float, default=0.05)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr-ratio", type=float, default=0.02)
-    ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--max-tokens", type=int, default=3000)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--max-tokens", type=int, default=1500)
     ap.add_argument("--time-limit", type=float, default=0, help="stop after N s (0: none)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)

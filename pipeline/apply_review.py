@@ -117,9 +117,17 @@ def source_stem(review_path: Path, metadata: dict[str, Any]) -> str:
     return stem[:-len(REVIEW_SUFFIX)] if stem.endswith(REVIEW_SUFFIX) else stem
 
 
+@dataclass
+class Baseline:
+    """The draft's report: what each segment's English was before the review."""
+
+    by_id: dict[str, dict[str, Any]]
+    by_source: dict[str, dict[str, Any]]
+
+
 def _load_baseline(review_path: Path, stems: list[str],
-                   suffix: str = ".report.json") -> dict[str, dict[str, Any]] | None:
-    """Segment id -> report entry, from ``<stem>.report.json`` beside the review."""
+                   suffix: str = ".report.json") -> Baseline | None:
+    """The report ``<stem>.report.json`` beside the review, if there is a readable one."""
     folder = Path(review_path).parent
     report = next((folder / f"{s}{suffix}" for s in dict.fromkeys(stems)
                    if (folder / f"{s}{suffix}").is_file()), None)
@@ -127,18 +135,25 @@ def _load_baseline(review_path: Path, stems: list[str],
         return None
     try:
         data = json.loads(report.read_text(encoding="utf-8"))
-        return {s["id"]: s for s in data.get("segments", []) if isinstance(s, dict) and "id" in s}
-    except (OSError, ValueError, TypeError, KeyError):
+        entries = [s for s in data.get("segments", []) if isinstance(s, dict) and "id" in s]
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
+    by_source: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        by_source.setdefault(str(e.get("source", "")), e)
+    return Baseline({e["id"]: e for e in entries}, by_source)
 
 
-def _machine_text(seg: Segment, baseline: dict[str, dict[str, Any]] | None) -> str | None:
+def _machine_text(seg: Segment, baseline: Baseline | None) -> str | None:
     """The English the draft gave this segment, if the report has it for the same source."""
     if baseline is None:
         return None
-    entry = baseline.get(seg.id)
+    entry = baseline.by_id.get(seg.id)
     if not entry or entry.get("source") != seg.source:
-        return None
+        # The sentence may have moved (ids shift when the original gains a paragraph).
+        entry = baseline.by_source.get(seg.source)
+        if entry is None:
+            return None
     final = entry.get("final")
     return final if isinstance(final, str) else None
 

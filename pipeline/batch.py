@@ -9,7 +9,8 @@ Order of work (per *group* of documents; by default the group is every document)
 3. finish each document (glossary, grammar, QA, write, remember), ``jobs`` threads at a
    time, recording it in the manifest as soon as its three outputs are in place.
 
-Resume: ``OUT_DIR/.pipeline-batch.json`` maps each input (relative path) to the sha256 of
+Resume: ``OUT_DIR/.pipeline-batch.json`` (+ its append-only journal ``.jsonl`` while a
+run is going) maps each input (relative path) to the sha256 of
 the input and a fingerprint of the settings (run options + model id + glossary version)
 it was done with. A document whose entry matches and whose outputs all exist is skipped.
 Every output is written atomically and the manifest entry only after all three, so a
@@ -27,6 +28,7 @@ used from the main thread.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -144,19 +146,32 @@ def discover(src_dir: Path, out_dir: Path | None = None) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(src_dir).as_posix())
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, PipelineError):
-        text = str(exc)
-    else:
-        text = f"{type(exc).__name__}: {exc}"
+def _reason(exc: BaseException, path: Path | None = None) -> str:
+    """One line; without the file's path in front (the summary's file column has it)."""
+    text = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+    if path is not None and text.startswith(f"{path}: "):
+        text = text[len(f"{path}: "):]
     return " ".join(text.split()) or type(exc).__name__
 
 
+def read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """The finished documents recorded in ``out_dir``: the manifest plus its journal."""
+    return _Manifest(out_dir).docs
+
+
 class _Manifest:
-    """The resume record, rewritten atomically after every document."""
+    """The resume record.
+
+    Each finished document is appended as one JSON line to ``MANIFEST + "l"`` (flushed
+    and fsynced: O(1) per document, where rewriting a whole manifest per document
+    would be quadratic on a big library); the journal is folded into ``MANIFEST``
+    (written atomically) at the start and end of every run. A torn last line from a
+    kill is ignored: that document simply counts as not done.
+    """
 
     def __init__(self, out_dir: Path) -> None:
         self.path = Path(out_dir) / MANIFEST
+        self.journal = self.path.with_name(MANIFEST + "l")
         self._lock = threading.Lock()
         self.docs: dict[str, dict[str, Any]] = {}
         try:
@@ -165,6 +180,16 @@ class _Manifest:
                 self.docs = data["documents"]
         except (OSError, ValueError, AttributeError):
             pass  # missing or damaged: everything counts as not done
+        try:
+            lines = self.journal.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            try:
+                item = json.loads(line)
+                self.docs[item["file"]] = item["entry"]
+            except (ValueError, KeyError, TypeError):
+                continue  # a line torn by a kill
 
     def up_to_date(self, rel: str, sha: str, settings: str, out_dir: Path) -> bool:
         entry = self.docs.get(rel)
@@ -174,10 +199,23 @@ class _Manifest:
                     and len(entry.get("outputs", {})) == len(OUTPUT_SUFFIXES))
 
     def record(self, rel: str, entry: dict[str, Any]) -> None:
+        line = json.dumps({"file": rel, "entry": entry}, ensure_ascii=False) + "\n"
         with self._lock:
             self.docs[rel] = entry
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.journal, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+
+    def compact(self) -> None:
+        """Fold the journal into the manifest file (atomically), then drop the journal."""
+        with self._lock:
+            if not self.docs and not self.journal.exists():
+                return
             data = {"version": MANIFEST_VERSION, "documents": dict(sorted(self.docs.items()))}
             atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+            self.journal.unlink(missing_ok=True)
 
 
 class _SlicedEngine:
@@ -283,11 +321,13 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
 
     result = BatchResult(src_dir, out_dir, options.memory)
     pipelines = _Pipelines(options, on_model)
+    manifest: _Manifest | None = None
     try:
         main = pipelines.get()
         settings = f"{options.fingerprint()}|{main.model.id}|{main.glossary.version}"
         result.model = main.model.id
         manifest = _Manifest(out_dir)
+        manifest.compact()
 
         files = discover(src_dir, out_dir)
         todo: list[_Job] = []
@@ -329,6 +369,8 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
                 _finish_all(pool, pipelines, chunk, out_dir, manifest, settings, progress,
                             result, on_document)
     finally:
+        if manifest is not None:
+            manifest.compact()
         pipelines.close()
     order = {p.relative_to(src_dir).as_posix(): i for i, p in enumerate(discover(src_dir, out_dir))}
     result.documents.sort(key=lambda d: order.get(d.file, len(order)))
@@ -343,7 +385,7 @@ def _prepare_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_J
         try:
             job.doc = pipelines.get().prepare(job.path)
         except Exception as exc:  # one bad file never stops the batch
-            job.result = DocResult(job.rel, "failed", reason=_reason(exc))
+            job.result = DocResult(job.rel, "failed", reason=_reason(exc, job.path))
         job.seconds += time.perf_counter() - t0
 
     futures = [pool.submit(prepare, job) for job in chunk]
@@ -390,7 +432,7 @@ def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Jo
         except Exception as exc:
             job.seconds += time.perf_counter() - t0
             return DocResult(job.rel, "failed", segments=len(job.doc.segments),
-                             seconds=job.seconds, reason=_reason(exc))
+                             seconds=job.seconds, reason=_reason(exc, job.path))
         job.seconds += time.perf_counter() - t0
         doc = job.doc
         res = DocResult(

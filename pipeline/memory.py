@@ -29,6 +29,7 @@ import difflib
 import re
 import sqlite3
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -141,7 +142,8 @@ class Match:
 
 @dataclass
 class StoreResult:
-    """What a store did: new rows, replaced rows, identical rows, refused (reviewed kept)."""
+    """What a store did: new rows, replaced rows, identical rows, refused ("kept": the
+    existing reviewed entry wins over a machine one or over an older-dated review)."""
 
     inserted: int = 0
     updated: int = 0
@@ -183,7 +185,9 @@ class TranslationMemory:
             self._setup()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise InputError(f"{self.path} is not a translation memory ({exc})") from None
+            if "not a database" in str(exc):
+                raise InputError(f"{self.path} is not a translation memory ({exc})") from None
+            raise InputError(f"cannot open translation memory {self.path}: {exc}") from None
         except InputError:
             self._conn.close()
             raise
@@ -191,19 +195,22 @@ class TranslationMemory:
     def _setup(self) -> None:
         c = self._conn
         c.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and "tm_meta" not in tables:
-            # Never add our tables to somebody else's database.
-            raise InputError(f"{self.path} is an SQLite file but not a translation memory")
-        c.execute("PRAGMA journal_mode = WAL")
+        self._ensure_wal()
         c.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; no fsync per commit
-        if "tm_meta" in tables:
-            row = c.execute("SELECT value FROM tm_meta WHERE key='schema'").fetchone()
-            if row is None or row[0] != SCHEMA_VERSION:
-                raise InputError(f"{self.path}: unsupported translation memory schema "
-                                 f"{row[0] if row else '?'} (expected {SCHEMA_VERSION})")
-            return
+        # Check and create in one write transaction: two processes (or threads) opening
+        # a new memory at once must not both create, or see half a schema.
         with self._write() as c:
+            tables = {r[0] for r in c.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "tm_meta" not in tables:
+                # Never add our tables to somebody else's database.
+                raise InputError(f"{self.path} is an SQLite file but not a translation memory")
+            if "tm_meta" in tables:
+                row = c.execute("SELECT value FROM tm_meta WHERE key='schema'").fetchone()
+                if row is None or row[0] != SCHEMA_VERSION:
+                    raise InputError(f"{self.path}: unsupported translation memory schema "
+                                     f"{row[0] if row else '?'} (expected {SCHEMA_VERSION})")
+                return
             # Statement by statement: executescript() would COMMIT our transaction.
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
@@ -212,6 +219,23 @@ class TranslationMemory:
                       (SCHEMA_VERSION,))
             c.execute("INSERT OR IGNORE INTO tm_meta(key, value) VALUES ('created', ?)",
                       (now_iso(),))
+
+    def _ensure_wal(self) -> None:
+        """Switch to WAL. The switch needs an exclusive lock and SQLite does not always
+        call the busy handler for it (two openers of a new file), so retry here."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        delay = 0.005
+        while True:
+            try:
+                if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -360,10 +384,10 @@ class TranslationMemory:
                 if e.origin not in ORIGINS:
                     raise ValueError(f"origin must be one of {ORIGINS}, not {e.origin!r}")
                 key = normalize(e.source)
-                if not key:
-                    continue
-                row = c.execute("SELECT id, target, origin, model, glossary_version FROM tm"
-                                " WHERE key = ?", (key,)).fetchone()
+                if not key or not e.target.strip():
+                    continue  # an empty English would be "reused" as a blank
+                row = c.execute("SELECT id, target, origin, model, glossary_version, updated"
+                                " FROM tm WHERE key = ?", (key,)).fetchone()
                 created = e.created or stamp
                 updated = e.updated or e.created or stamp
                 if row is None:
@@ -378,8 +402,11 @@ class TranslationMemory:
                                   [(g, cur.lastrowid) for g in grams])
                     res.inserted += 1
                     continue
-                rid, old_target, old_origin, old_model, old_gv = row
-                if old_origin == "reviewed" and e.origin == "machine":
+                rid, old_target, old_origin, old_model, old_gv, old_updated = row
+                if old_origin == "reviewed" and (
+                        e.origin == "machine"
+                        # An imported review dated before the one we have is older news.
+                        or (e.updated is not None and e.updated < old_updated)):
                     res.kept += 1
                     continue
                 if (old_target, old_origin, old_model, old_gv) == (

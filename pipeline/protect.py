@@ -194,6 +194,51 @@ def _tidy_spaces(text: str) -> str:
     return text.strip()
 
 
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
+# A list marker at the start of a segment: （1） (1) 1、 1. 1) 一、 二. — never "1.5".
+LIST_MARKER_RE = re.compile(
+    r"\s*(?:[（(]\s*(?P<p>\d{1,2}|[一二三四五六七八九十]{1,3})\s*[)）]"
+    r"|(?P<d>\d{1,2})\s*(?:[、)）]|[.．](?!\d))"
+    r"|(?P<c>[一二三四五六七八九十]{1,3})\s*[、.．])\s*")
+
+
+def chinese_numeral(text: str) -> int:
+    """一..九十九 as an int (enough for list markers)."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    return _CN_DIGITS.get(text, 0)
+
+
+def render_marker(m: re.Match[str]) -> str:
+    if m.group("p"):
+        return f"({chinese_numeral(m.group('p'))}) "
+    return f"{chinese_numeral(m.group('d') or m.group('c'))}. "
+
+
+def unmask_terms(engine_input: str, protected: list[Protected]) -> tuple[str, list[Protected]]:
+    """Put glossary terms back as source text, keep (renumbered) placeholders for the rest.
+
+    The second try when an engine drops placeholders: fewer tokens, more real words.
+    """
+    by_token = {p.token: p for p in protected}
+    kept: list[Protected] = []
+
+    def swap(m: re.Match[str]) -> str:
+        p = by_token.get(m.group())
+        if p is None:
+            return m.group()
+        if p.kind == "term":
+            return p.source
+        new = Protected(token(len(kept)), p.kind, p.source, p.render)
+        kept.append(new)
+        return new.token
+
+    return TOKEN_RE.sub(swap, engine_input), kept
+
+
 class ProtectStep:
     """Detect glossary terms (``seg.terms``) and mask terms and numbers for the engine."""
 
@@ -208,11 +253,17 @@ class ProtectStep:
     def protect_segment(self, seg: Segment) -> None:
         if self.glossary is not None:
             seg.terms = self.glossary.detect(seg.source)
-        spans = find_spans(seg.source, self.glossary if self.protect_terms else None)
+        body = seg.source
+        marker = LIST_MARKER_RE.match(body)
+        if marker and marker.end() < len(body):
+            # "一、根本原因" -> engine sees "根本原因"; the English gets "1. " back in front.
+            seg.meta["marker"] = render_marker(marker)
+            body = body[marker.end():]
+        spans = find_spans(body, self.glossary if self.protect_terms else None)
         if not self.protect_numbers:
             spans = [s for s in spans if s.kind == "term"]
         spans = spans[:MAX_PLACEHOLDERS]
-        seg.engine_input, seg.protected = mask(seg.source, spans)
+        seg.engine_input, seg.protected = mask(body, spans)
 
     def __call__(self, doc: Document) -> Document:
         for seg in doc.segments:

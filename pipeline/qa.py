@@ -614,10 +614,16 @@ def _extract_quantities(text: str, out: Analysis) -> str:
     return text
 
 
+# The protect step's placeholders (⟦0⟧); one left in the English is reported by its own
+# check, and its digit must not count as a number.
+PLACEHOLDER_RE = re.compile("\u27e6+\\s*\\d*\\s*\u27e7+|[\u27e6\u27e7]")
+
+
 @lru_cache(maxsize=4096)
 def analyze(text: str) -> Analysis:
     """IDs, dates, times and quantities stated in ``text`` (Chinese or English)."""
     out = Analysis()
+    text = PLACEHOLDER_RE.sub(lambda m: _BLANK * len(m.group()), text)
     text = unicodedata.normalize("NFKC", text)
     text = _extract_ids(text, out)
     text = _extract_dates(text, out)
@@ -663,6 +669,15 @@ def check_chinese_left(source: str, target: str, ctx: QAContext) -> list[str]:
         return []
     snippet = "".join(dict.fromkeys(found))[:20]
     return [f"Chinese left in the English: {snippet}"]
+
+
+@check("placeholder-left", Severity.ERROR, "a ⟦n⟧ placeholder left in the English", compares=False)
+def check_placeholder(source: str, target: str, ctx: QAContext) -> list[str]:
+    found = [m.group() for m in PLACEHOLDER_RE.finditer(target)]
+    if not found or PLACEHOLDER_RE.search(source):
+        return []
+    return [f"placeholder {' '.join(dict.fromkeys(found))} left in the English: a protected "
+            "number, ID or term was lost; copy it from the source"]
 
 
 @check("fullwidth-punctuation", Severity.WARNING,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from .engine import Engine
 from .model import Document, Origin, Protected, Segment, Severity
-from .protect import TOKEN_RE, restore
+from .protect import TOKEN_RE, restore, unmask_terms
 from .segment import has_chinese
 
 _ASCII_PUNCT = str.maketrans({"，": ",", "。": ".", "；": ";", "：": ":", "！": "!", "？": "?",
@@ -49,58 +49,80 @@ def _join(parts: list[str]) -> str:
 
 def translate_segments(engine: Engine, segments: Iterable[Segment],
                        use_placeholders: bool | None = None) -> int:
-    """Translate all ``segments`` that need it; return how many unique inputs went to the engine."""
+    """Translate all ``segments`` that need it; return how many unique inputs went to the engine.
+
+    Three tries, each one batched call over the segments still failing:
+    1. the masked input (every protected span a placeholder);
+    2. glossary terms back in Chinese, only numbers/IDs masked (the glossary step
+       normalises the terms afterwards and flags any that are missing);
+    3. the text between protected spans, translated piece by piece, spans kept as rendered.
+    """
     todo = [s for s in segments if needs_engine(s)]
     if not todo:
         return 0
     if use_placeholders is None:
         use_placeholders = engine.supports_placeholders
+    sent = 0
+    if use_placeholders:
+        inputs = {id(s): (s.engine_input if s.engine_input is not None else s.source, s.protected)
+                  for s in todo}
+        todo, n = _try_whole(engine, todo, inputs)
+        sent += n
+        if todo:
+            retry = {id(s): unmask_terms(inputs[id(s)][0], inputs[id(s)][1]) for s in todo}
+            todo, n = _try_whole(engine, todo, retry)
+            sent += n
+            for seg in todo:
+                seg.note("protection-fallback", "the engine dropped protected text; translated "
+                         "around it instead", Severity.WARNING, "translate")
+    else:
+        plain = [s for s in todo if not s.protected]
+        _, n = _try_whole(engine, plain, {id(s): (s.engine_input or s.source, []) for s in plain})
+        sent += n
+        todo = [s for s in todo if s.protected]
+    if todo:
+        sent += _translate_around(engine, todo)
+    return sent
 
-    def engine_text(seg: Segment) -> str:
-        if seg.engine_input is not None and use_placeholders:
-            return seg.engine_input
-        return seg.source
 
-    # Pass 1: whole segments (placeholders in), unique inputs only.
-    whole = [s for s in todo if use_placeholders or not s.protected]
-    unique = list(dict.fromkeys(engine_text(s) for s in whole))
+def _try_whole(engine: Engine, segs: list[Segment],
+               inputs: dict[int, tuple[str, list[Protected]]]) -> tuple[list[Segment], int]:
+    """Translate whole segments; return those whose placeholders did not all come back."""
+    unique = list(dict.fromkeys(inputs[id(s)][0] for s in segs))
     english = dict(zip(unique, engine.translate(unique), strict=True))
-    fallback: list[Segment] = [s for s in todo if not (use_placeholders or not s.protected)]
-    for seg in whole:
-        out = english[engine_text(seg)]
-        if seg.protected and use_placeholders:
-            restored = restore(out, seg.protected)
+    failed: list[Segment] = []
+    for seg in segs:
+        text, protected = inputs[id(seg)]
+        out = english[text]
+        if protected:
+            restored = restore(out, protected)
             if restored.missing:
-                seg.note("protection-fallback",
-                         "the engine dropped protected text ("
-                         + ", ".join(p.source for p in restored.missing)
-                         + "); translated around it instead", Severity.WARNING, "translate")
-                fallback.append(seg)
+                failed.append(seg)
                 continue
             if restored.duplicated or restored.unknown:
                 seg.note("protection-repeated", "the engine repeated or invented a protected "
                          "span; check this sentence", Severity.WARNING, "translate")
             out = restored.text
         _accept(seg, out)
+    return failed, len(unique)
 
-    # Pass 2: translate the text between protected spans, keep the spans as rendered.
-    if fallback:
-        per_seg = [_pieces(s) for s in fallback]
-        texts = list(dict.fromkeys(
-            p for pieces in per_seg for p in pieces if isinstance(p, str) and has_chinese(p)))
-        piece_en = dict(zip(texts, engine.translate(texts), strict=True))
-        for seg, pieces in zip(fallback, per_seg, strict=True):
-            parts = []
-            for p in pieces:
-                if isinstance(p, Protected):
-                    parts.append(p.render)
-                elif p in piece_en:
-                    parts.append(piece_en[p])
-                else:
-                    parts.append(p.translate(_ASCII_PUNCT))
-            _accept(seg, _join(parts))
-        unique.extend(texts)
-    return len(unique)
+
+def _translate_around(engine: Engine, segs: list[Segment]) -> int:
+    per_seg = [_pieces(s) for s in segs]
+    texts = list(dict.fromkeys(
+        p for pieces in per_seg for p in pieces if isinstance(p, str) and has_chinese(p)))
+    piece_en = dict(zip(texts, engine.translate(texts), strict=True))
+    for seg, pieces in zip(segs, per_seg, strict=True):
+        parts = []
+        for p in pieces:
+            if isinstance(p, Protected):
+                parts.append(p.render)
+            elif p in piece_en:
+                parts.append(piece_en[p])
+            else:
+                parts.append(p.translate(_ASCII_PUNCT))
+        _accept(seg, _join(parts))
+    return len(texts)
 
 
 def _accept(seg: Segment, english: str) -> None:
@@ -110,6 +132,11 @@ def _accept(seg: Segment, english: str) -> None:
         seg.note("engine-failed", "the engine returned nothing; the Chinese is kept",
                  Severity.ERROR, "translate")
         return
+    # A segment is a sentence (or a heading): it starts with a capital ("quality control"
+    # restored from a placeholder would not), but "eBay"-style names keep their case.
+    if english[0].islower() and not (len(english) > 1 and english[1].isupper()):
+        english = english[0].upper() + english[1:]
+    english = seg.meta.get("marker", "") + english
     seg.mt = english
     seg.target = english
     seg.origin = Origin.MACHINE

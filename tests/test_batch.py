@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import docx
 import pytest
 
-from pipeline.batch import MANIFEST, default_memory, discover, run_batch
+from pipeline.batch import MANIFEST, default_memory, discover, read_manifest, run_batch
 from pipeline.engine import get_engine
 from pipeline.memory import TranslationMemory
 from pipeline.packages import find_model
-from pipeline.runner import RunOptions
+from pipeline.runner import Pipeline, RunOptions
+from pipeline.translate import needs_engine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,11 +97,18 @@ def test_batch_translates_each_unique_segment_once(tmp_path: Path) -> None:
         for suffix in (".review.docx", ".en.docx", ".report.json"):
             assert (out / f"{stem}{suffix}").is_file()
     assert not list(out.rglob("*.tmp"))
-    # Every text reached the engine exactly once, and nothing else did.
+    # What the engine had to translate: each document's (masked) inputs, de-duplicated.
+    pipe = Pipeline(options())
+    expected = list(dict.fromkeys(
+        s.engine_input if s.engine_input is not None else s.source
+        for f in discover(lib) for s in pipe.prepare(f).segments if needs_engine(s)))
+    pipe.close()
+    assert len(expected) < sum(1 for d in outputs(out).values() for _ in d[1])
+    # Pass 1 sent exactly those, once each; anything after it is the translate step's
+    # piecewise fallback around protected spans, also never repeated.
+    assert set(res.sent[:len(expected)]) == set(expected)
     assert len(res.sent) == len(set(res.sent)) == res.engine_inputs
     assert eng.sentences - before == len(res.sent)
-    machine = [s for d in outputs(out).values() for s in d[1]]
-    assert len(res.sent) < len(machine)  # the shared sentences were not repeated
     # The memory lives with the library and now has the machine translations.
     with TranslationMemory(default_memory(lib), create=False) as tm:
         hit = tm.lookup(SHARED)
@@ -165,17 +175,61 @@ def test_resume_after_kill_gives_the_same_outputs(tmp_path: Path) -> None:
 
     with pytest.raises(Killed):
         run_batch(killed_lib, killed_out, options(), on_document=kill_after_one)
-    # Only the finished document has outputs; no temporary files are left.
+    # The stop came after the first document; one already running in the worker thread
+    # may finish too, the rest never start. Finished = in the manifest with 3 outputs.
     manifest = json.loads((killed_out / MANIFEST).read_text(encoding="utf-8"))
-    assert list(manifest["documents"]) == done
-    assert len(list(killed_out.rglob("*.en.docx"))) == 1
+    assert not (killed_out / (MANIFEST + "l")).exists()  # the journal was folded in
+    finished = set(manifest["documents"])
+    assert set(done) <= finished and len(finished) < 3
+    assert len(list(killed_out.rglob("*.en.docx"))) == len(finished)
     assert not list(killed_out.rglob("*.tmp"))
 
     resumed = run_batch(killed_lib, killed_out, options())
     statuses = {d.file: d.status for d in resumed.documents}
-    assert statuses.pop(done[0]) == "skipped"
-    assert set(statuses.values()) == {"ok"}
+    assert {f for f, st in statuses.items() if st == "skipped"} == finished
+    assert {st for f, st in statuses.items() if f not in finished} == {"ok"}
     assert outputs(killed_out) == outputs(clean_out)
+
+
+def _complete_outputs_only(out: Path) -> None:
+    """Every output file present is whole: DOCX open, reports parse, no temp files."""
+    for path in out.rglob("*.docx"):
+        docx.Document(str(path))
+    for path in out.rglob("*.report.json"):
+        json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
+    """A real kill (SIGKILL) of `pipeline batch` in the middle of a library."""
+    lib, out = tmp_path / "lib", tmp_path / "out"
+    for i in range(24):
+        make_docx(lib / f"shop{i % 3}" / f"appeal{i:02d}.docx",
+                  [S[i % len(S)], S[(i + 1) % len(S)], f"订单号112-000000{i:02d}-1234567已退款。"])
+    clean_lib = tmp_path / "clean"
+    shutil.copytree(lib, clean_lib)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    cmd = [sys.executable, "-m", "pipeline", "batch", str(lib), "--out", str(out),
+           "--grammar", "none", "--group", "4"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(read_manifest(out)) >= 6:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    done = set(read_manifest(out))
+    assert 6 <= len(done) < 24, "the kill should land half way"
+    _complete_outputs_only(out)
+
+    resumed = run_batch(lib, out, options())
+    assert {d.file for d in resumed.documents if d.status == "skipped"} == done
+    assert resumed.count("ok") == 24 - len(done) and resumed.failed == 0
+    assert not list(out.rglob("*.tmp"))
+    clean = run_batch(clean_lib, tmp_path / "clean-out", options())
+    assert clean.count("ok") == 24
+    assert outputs(out) == outputs(tmp_path / "clean-out")
 
 
 def test_one_bad_file_does_not_stop_the_batch(tmp_path: Path) -> None:
@@ -196,13 +250,15 @@ def test_one_bad_file_does_not_stop_the_batch(tmp_path: Path) -> None:
     assert summary["totals"]["failed"] == 2 and summary["totals"]["ok"] == 3
     # The next run retries only the failed ones.
     again = run_batch(lib, out, options())
-    assert {d.status for d in again.documents if d.file.startswith("shop1/b")} == {"failed"}
-    assert {d.file: d.status for d in again.documents}["a.docx"] == "skipped"
+    assert {d.file: d.status for d in again.documents} == {
+        "a.docx": "skipped", "shop1/b.docx": "skipped", "shop1/broken.docx": "failed",
+        "shop1/deep/c.docx": "skipped", "shop1/truncated.docx": "failed"}
 
 
 def test_cli_batch_summary_and_exit_codes(tmp_path: Path) -> None:
     lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "pipeline", "batch", *args], cwd=tmp_path,
@@ -219,3 +275,10 @@ def test_cli_batch_summary_and_exit_codes(tmp_path: Path) -> None:
     assert "bad.docx" in r.stdout and "failed" in r.stdout and "up to date" in r.stdout
     r = cli(str(tmp_path / "nope"), "--out", str(out))
     assert r.returncode == 2 and "error:" in r.stderr
+
+
+def test_manifest_journal_ignores_a_torn_line(tmp_path: Path) -> None:
+    (tmp_path / (MANIFEST + "l")).write_text(
+        '{"file": "a.docx", "entry": {"status": "ok"}}\n{"file": "b.docx", "ent',
+        encoding="utf-8")
+    assert list(read_manifest(tmp_path)) == ["a.docx"]

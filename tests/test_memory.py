@@ -7,13 +7,14 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.memory import MemoryStep, TranslationMemory, normalize, remember
+from pipeline.memory import MemoryEntry, MemoryStep, TranslationMemory, normalize, remember
 from pipeline.model import Block, Document, Origin, Segment, Severity
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,6 +116,22 @@ def test_reviewed_wins_over_machine(tm: TranslationMemory) -> None:
     assert len(tm) == 1
 
 
+def test_older_dated_review_does_not_replace_newer(tm: TranslationMemory) -> None:
+    tm.store_entries([MemoryEntry(SRC, "2024 review", "reviewed", updated="2024-06-01T00:00:00Z")])
+    res = tm.store_entries([MemoryEntry(SRC, "2023 review", "reviewed",
+                                        updated="2023-01-01T00:00:00Z")])
+    assert res.kept == 1 and tm.lookup(SRC).target == "2024 review"
+    res = tm.store_entries([MemoryEntry(SRC, "2025 review", "reviewed",
+                                        updated="2025-01-01T00:00:00Z")])
+    assert res.updated == 1 and tm.lookup(SRC).target == "2025 review"
+    assert tm.lookup(SRC).updated == "2025-01-01T00:00:00Z"
+
+
+def test_empty_english_is_not_stored(tm: TranslationMemory) -> None:
+    assert tm.store(SRC, "   ", "machine") == "unchanged"
+    assert tm.lookup(SRC) is None
+
+
 def test_store_rejects_unknown_origin(tm: TranslationMemory) -> None:
     with pytest.raises(ValueError):
         tm.store(SRC, EN, "guess")
@@ -214,6 +231,57 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
         assert tm.lookup("批量B第299句。").target == "batch B 299"
         assert tm.lookup("共享的第7句话。").target in ("shared by A", "shared by B")
         assert tm.lookup("共享的第7句话。").uses == 2  # no lost update
+
+
+_OPENER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    from pipeline.memory import TranslationMemory
+    db, go = Path(sys.argv[2]), Path(sys.argv[3])
+    while not go.exists():
+        time.sleep(0.002)
+    with TranslationMemory(db) as tm:
+        tm.store(f"进程{sys.argv[4]}。", "x", "machine")
+""")
+
+
+def test_many_open_a_new_memory_at_once(tmp_path: Path) -> None:
+    """Regression: two openers of a not-yet-existing file raced on the switch to WAL
+    ("database is locked") and on creating the schema."""
+    for round_ in range(6):
+        db = tmp_path / f"new{round_}.sqlite"
+        go = tmp_path / f"go{round_}"
+        procs = [subprocess.Popen([sys.executable, "-c", _OPENER, str(REPO), str(db), str(go),
+                                   str(i)], stderr=subprocess.PIPE, text=True) for i in range(4)]
+        errors: list[BaseException] = []
+
+        def open_store(i: int, db: Path = db, go: Path = go,
+                       errors: list[BaseException] = errors) -> None:
+            while not go.exists():
+                time.sleep(0.002)
+            try:
+                with TranslationMemory(db) as tm:
+                    tm.store(f"线程{i}。", "y", "machine")
+                    for k in range(20):  # readers while others still open and create
+                        tm.lookup(f"句子{k}。")
+                        tm.fuzzy(f"句子{k}。")
+            except BaseException as exc:  # collected, asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_store, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        go.touch()
+        for t in threads:
+            t.join(60)
+        for p in procs:
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+        assert errors == []
+        with TranslationMemory(db) as tm:
+            assert len(tm) == 8
 
 
 def test_two_connections_interleave(tmp_path: Path) -> None:

@@ -124,6 +124,7 @@ def test_demo_corpus_gives_no_false_alarms() -> None:
     ("我们删除了该listing。", "We 删除 the listing.", "chinese-left"),
     ("我们删除了该listing。", "We deleted the listing，and refunded。", "fullwidth-punctuation"),
     ("我们删除了该listing。", "We deleted（the listing）.", "fullwidth-punctuation"),
+    ("我们更新了商品详情页。", "We updated the product detail page \u27e60\u27e7.", "placeholder-left"),
     ("ASIN B0ABCDE123已下架。", "The ASIN has been removed.", "id-mismatch"),
     ("ASIN B0ABCDE123已下架。", "ASIN B0ABCDE124 has been removed.", "id-mismatch"),
     ("订单112-1234567-1234567已退款。", "Order 112-1234567-7654321 was refunded.", "id-mismatch"),

@@ -134,4 +134,4 @@ def show_summary(summary: dict[str, Any]) -> None:
     out.print(f"{t['files']} files: {t['ok']} done, {t['skipped']} up to date, "
               f"{t['failed']} failed; {t['segments']} segments, {t['memory_hits']} from memory, "
               f"{t['engine_inputs']} sent to the engine; {summary['seconds']:.1f}s. "
-              f"Memory: {summary['memory'] or 'none'}")
+              f"Memory: {summary['memory'] or 'none'}", soft_wrap=True)
