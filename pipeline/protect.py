@@ -55,6 +55,10 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("money", re.compile(rf"(?:US\$|\$|¥|￥|€|£)\s?{_NUM}|{_NUM}\s?[万亿]?\s?(?:美元|美金|元|人民币|欧元|英镑)")),
     ("percent", re.compile(rf"{_NUM}\s?[%％]")),
     ("number", re.compile(rf"{_NUM}(?:\s?[万亿])?")),
+    # Inline English inside Chinese (brand and store names, product names): a small model
+    # drops Latin words it has not seen, and no model should translate a brand.
+    ("latin", re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z&'.+-]+(?:[ ][A-Za-z][A-Za-z&'.+-]*)*"
+                         r"(?<![.'-])(?![A-Za-z0-9_-])")),
 ]
 
 

@@ -13,7 +13,8 @@ def kinds(text: str) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("text, expected", [
     ("订单112-1234567-1234567已退款", [("order-id", "112-1234567-1234567", "112-1234567-1234567")]),
-    ("ASIN B0C1234XYZ被下架", [("asin", "B0C1234XYZ", "B0C1234XYZ")]),
+    ("ASIN B0C1234XYZ被下架", [("latin", "ASIN", "ASIN"), ("asin", "B0C1234XYZ", "B0C1234XYZ")]),
+    ("店铺名称：SunnyHome Store | 申诉", [("latin", "SunnyHome Store", "SunnyHome Store")]),
     ("订单缺陷率为2.8%", [("percent", "2.8%", "2.8%")]),
     ("85%以上的商品", [("percent", "85%", "85%")]),
     ("2026年10月15日起", [("date", "2026年10月15日", "October 15, 2026")]),
@@ -23,7 +24,7 @@ def kinds(text: str) -> list[tuple[str, str, str]]:
     ("500美元", [("money", "500美元", "$500")]),
     ("3000元", [("money", "3000元", "CNY 3000")]),
     ("$1,200", [("money", "$1,200", "$1,200")]),
-    ("SKU ABC-123_X", [("id", "ABC-123_X", "ABC-123_X")]),
+    ("SKU ABC-123_X", [("latin", "SKU", "SKU"), ("id", "ABC-123_X", "ABC-123_X")]),
     ("案例编号 12345678901", [("id", "12345678901", "12345678901")]),
     ("见https://sellercentral.amazon.com/help。", [("url", "https://sellercentral.amazon.com/help",
                                                     "https://sellercentral.amazon.com/help")]),
