@@ -17,6 +17,8 @@ and every difference between what was expected and what came back is reported:
 * unknown ids: listed with their English.
 
 QA runs on the result, so a reviewer's typo in a number is flagged like a machine's.
+A polish review (``Original | Polished``) is handled the same way and writes
+``<stem>.polished.docx``; nothing from it goes into the (Chinese->English) memory.
 Nothing is dropped silently: ``<stem>.apply-review.json`` records all of it.
 """
 

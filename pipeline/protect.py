@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .model import Document, Protected, Segment
+from .segment import HAN as HAN_CLASS
 
 if TYPE_CHECKING:
     from .glossary import Glossary
@@ -33,7 +34,7 @@ def token(n: int) -> str:
 
 # Tolerant of what an engine does to a token: spaces inside, doubled brackets.
 TOKEN_RE = re.compile(rf"{TOKEN_OPEN}+\s*(\d+)\s*{TOKEN_CLOSE}+")
-_STRAY_RE = re.compile(rf"[{TOKEN_OPEN}{TOKEN_CLOSE}]")
+STRAY_RE = re.compile(rf"[{TOKEN_OPEN}{TOKEN_CLOSE}]")
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"]
@@ -41,7 +42,8 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
 _NUM = r"\d+(?:[.,]\d+)*"
 # Ordered: earlier patterns win where spans overlap at the same start.
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("url", re.compile(r"(?:https?://|www\.)[^\s，。；、）)】>\"“”]+[^\s，。；、）)】>\"“”.,;:!?]")),
+    ("url", re.compile(rf"(?:https?://|www\.)[^\s{HAN_CLASS}，。；、）)】>\"“”]+"
+                       rf"[^\s{HAN_CLASS}，。；、）)】>\"“”.,;:!?]")),
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("order-id", re.compile(r"(?<![A-Za-z0-9-])\d{3}-\d{7}-\d{7}(?![A-Za-z0-9-])")),
     ("asin", re.compile(r"(?<![A-Za-z0-9])B0[A-Z0-9]{8}(?![A-Za-z0-9])")),
@@ -185,7 +187,7 @@ def restore(output: str, protected: list[Protected]) -> Restored:
         return by_number[n].render
 
     text = TOKEN_RE.sub(put_back, output)
-    text = _STRAY_RE.sub("", text)
+    text = STRAY_RE.sub("", text)
     text = _tidy_spaces(text)
     missing = [p for n, p in by_number.items() if n not in seen]
     duplicated = [p for n, p in by_number.items() if seen.get(n, 0) > 1]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from .engine import Engine
 from .model import Document, Origin, Protected, Segment, Severity
-from .protect import TOKEN_RE, restore, unmask_terms
+from .protect import STRAY_RE, TOKEN_RE, restore, unmask_terms
 from .segment import has_chinese
 
 _ASCII_PUNCT = str.maketrans({"，": ",", "。": ".", "；": ";", "：": ":", "！": "!", "？": "?",
@@ -126,6 +126,11 @@ def _translate_around(engine: Engine, segs: list[Segment]) -> int:
 
 
 def _accept(seg: Segment, english: str) -> None:
+    if TOKEN_RE.search(english) or STRAY_RE.search(english):
+        # A placeholder the engine invented (e.g. inside a piece translated on its own).
+        english = _join([STRAY_RE.sub("", TOKEN_RE.sub("", english))])
+        seg.note("protection-repeated", "the engine invented a placeholder; removed it, "
+                 "check this sentence", Severity.WARNING, "translate")
     english = english.strip()
     if not english:
         seg.origin = Origin.ENGINE_FAILED

@@ -63,7 +63,10 @@ def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
         if block is None:
             block = blocks[block_id] = Block(block_id, block_id.split("/", 1)[0], "")
             doc.blocks.append(block)
-        translatable = row.status != "passthrough" and has_chinese(row.source)
+        # Translate reviews check Chinese rows; polish reviews check the English drafts.
+        chinese = has_chinese(row.source)
+        translatable = row.status != "passthrough" and \
+            (chinese if data.mode == "translate" else not chinese)
         seg = Segment(row.id, block_id, len(block.segments), row.source,
                       translatable=translatable,
                       target=row.english if translatable else None,
