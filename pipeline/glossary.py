@@ -812,9 +812,12 @@ class EnforceStep:
     def __call__(self, doc: Document) -> Document:
         seen: set[str] = set()  # acronyms already introduced, in document order
         for seg in doc.segments:
-            if seg.target is None:
-                if not seg.translatable and self.acronyms:
-                    self._mark_defined(seg.source, seen)  # English the reader sees as is
+            if seg.target is None or seg.reviewed:
+                # English the reader sees as is (passthrough, or a reviewer's wording).
+                if self.acronyms and (seg.reviewed or not seg.translatable):
+                    self._mark_defined(seg.text, seen)
+                if seg.reviewed:
+                    self.check_terms(seg)
                 continue
             text, changes = self.glossary.normalize(seg.target)
             if self.acronyms:

@@ -660,8 +660,8 @@ class GrammarStep:
 
     def __call__(self, doc: Document) -> Document:
         for seg in doc.segments:
-            if seg.target is None:
-                continue  # untranslated, or not Chinese: left alone
+            if seg.target is None or seg.reviewed:
+                continue  # untranslated, not Chinese, or a reviewer's wording: left alone
             new, changes, notes = self.polish(seg.target)
             seg.target = new
             seg.changes.extend(changes)

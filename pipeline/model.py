@@ -112,6 +112,11 @@ class Segment:
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def reviewed(self) -> bool:
+        """A person approved this English (here or in the memory): steps must not edit it."""
+        return self.origin is Origin.REVIEWED or self.meta.get("memory", {}).get("origin") == "reviewed"
+
+    @property
     def text(self) -> str:
         """The English if there is one, else the source (what the writer emits)."""
         return self.target if self.target is not None else self.source
