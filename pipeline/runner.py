@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import EngineSettings
-from .errors import OutputError
+from .errors import InputError, OutputError
 from .fileio import output_path
 from .model import Document
 
@@ -83,6 +83,10 @@ class Pipeline:
         from .segment import SegmentStep
 
         self.options = o = options or RunOptions()
+        from .grammar import BACKENDS
+
+        if o.grammar not in BACKENDS:  # fail before any work, not after translating
+            raise InputError(f"unknown grammar backend {o.grammar!r} ({', '.join(BACKENDS)})")
         self.glossary = load_glossaries(list(o.glossaries), builtin=o.builtin_glossary)
         self.segment = SegmentStep()
         self.protect = ProtectStep(self.glossary)

@@ -110,23 +110,33 @@ def test_placeholders_are_single_pieces(model) -> None:
     assert "\u27e60\u27e7" in pieces and "\u27e612\u27e7" in pieces
 
 
+def _mask(text: str, spans: list[str]) -> str:
+    """Replace each span (in order, first occurrence after the previous) with ⟦n⟧."""
+    out, pos = "", 0
+    for n, span in enumerate(spans):
+        i = text.index(span, pos)
+        out += text[pos:i] + f"\u27e6{n}\u27e7"
+        pos = i + len(span)
+    return out + text[pos:]
+
+
 def test_translates_corpus_sentences(model) -> None:
-    cases = [
-        ("主要原因是A-to-z索赔和退货增加。",
-         "The main reason was an increase in A-to-z Guarantee claims and returns."),
-        ("我们已经手动上传了所有缺失的追踪编码。",
-         "We have manually uploaded all missing tracking IDs."),
-        ("根本原因", "Root Causes"),
-        ("我们将85%以上的商品转为亚马逊物流（FBA）配送。",
-         "We are moving over 85% of our products to Fulfillment by Amazon (FBA)."),
-        # masked the way pipeline.protect masks engine input
-        ("过去\u27e60\u27e7天内，我们的订单缺陷率达到\u27e61\u27e7，远高于\u27e62\u27e7的目标。",
-         "In the past \u27e60\u27e7 days, our Order Defect Rate reached \u27e61\u27e7, "
-         "well above the \u27e62\u27e7 target."),
-        ("例如，订单\u27e60\u27e7的买家因为没有收到追踪信息而提出了A-to-z索赔。",
-         "For example, the customer of order \u27e60\u27e7 filed an A-to-z Guarantee claim "
-         "because they received no tracking information."),
-        ("\u27e60\u27e7", "\u27e60\u27e7"),
+    reference = dict(read_corpus())
+    plain = [
+        "主要原因是A-to-z索赔和退货增加。",
+        "我们已经手动上传了所有缺失的追踪编码。",
+        "根本原因",
+        "我们将85%以上的商品转为亚马逊物流（FBA）配送。",
     ]
+    # masked the way pipeline.protect masks numbers and IDs: (source, zh spans, en spans)
+    masked = [
+        ("过去60天内，我们的订单缺陷率达到2.8%，远高于1%的目标。",
+         ["60", "2.8%", "1%"], ["60", "2.8%", "1%"]),
+        ("例如，订单112-1234567-1234567的买家因为没有收到追踪信息而提出了A-to-z索赔。",
+         ["112-1234567-1234567"], ["112-1234567-1234567"]),
+        ("2026年10月2日", ["2026年10月2日"], ["October 2, 2026"]),
+    ]
+    cases = [(zh, reference[zh]) for zh in plain]
+    cases += [(_mask(zh, zs), _mask(reference[zh], es)) for zh, zs, es in masked]
     got = translate(model, [zh for zh, _ in cases])
     assert got == [en for _, en in cases]
