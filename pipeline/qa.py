@@ -25,6 +25,9 @@ from typing import Any
 
 from .errors import InputError
 from .model import Document, Note, Severity, TermHit
+from .protect import PATTERNS as _PROTECT_LIST
+
+PROTECT_PATTERNS = dict(_PROTECT_LIST)
 
 # --------------------------------------------------------------------------------------
 # Character classes
@@ -163,12 +166,12 @@ class Analysis:
 # ---- IDs ------------------------------------------------------------------------------
 
 _A = "A-Za-z0-9"
+# The same patterns the protect step masks, so QA checks exactly what was protected.
 _ID_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("URL", re.compile(rf"(?:https?://|www\.)[^\s<>\"'{HAN}，。；、）)】“”]+"
-                       rf"[^\s<>\"'{HAN}，。；、）)】“”.,;:!?]")),
-    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
-    ("order ID", re.compile(rf"(?<![{_A}-])\d{{3}}-\d{{7}}-\d{{7}}(?![{_A}-])")),
-    ("ASIN", re.compile(rf"(?<![{_A}])B0[0-9A-Z]{{8}}(?![{_A}])")),
+    ("URL", PROTECT_PATTERNS["url"]),
+    ("email", PROTECT_PATTERNS["email"]),
+    ("order ID", PROTECT_PATTERNS["order-id"]),
+    ("ASIN", PROTECT_PATTERNS["asin"]),
     ("tracking number", re.compile(rf"(?<![{_A}])1Z[0-9A-Z]{{16}}(?![{_A}])")),
 ]
 _TOKEN_RE = re.compile(rf"(?<![{_A}_\-/.])[{_A}](?:[{_A}]|[-_/.](?=[{_A}]))*")
