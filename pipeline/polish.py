@@ -24,8 +24,8 @@ from typing import Any
 from .errors import InputError, OutputError
 from .fileio import atomic_write, atomic_write_text, output_path
 from .grammar import GrammarStep, at_sentence_start, polish_text
-from .model import Block, Document, Origin, Segment
-from .segment import has_chinese
+from .model import Block, Document, Origin
+from .segment import fill_segments, has_chinese, trim_spans
 
 SUFFIXES = {
     ".docx": {"polished": ".polished.docx", "review": ".review.docx",
@@ -88,34 +88,17 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         spans.append((start, a))
         start = b
     spans.append((start, len(text)))
-    out: list[tuple[int, int]] = []
-    for a, b in spans:  # trim (the first and last may carry the paragraph's own spaces)
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if a < b:
-            out.append((a, b))
-    return out
+    # Trim: the first and last may carry the paragraph's own spaces.
+    return [s for a, b in spans for s in trim_spans(text, [a, b])]
+
+
+def _english_only(source: str) -> str:
+    return "Chinese text: translate it with `pipeline run`" if has_chinese(source) else ""
 
 
 def segment_english(block: Block) -> Block:
     """Fill ``block.segments`` with its sentences, losslessly (gaps and tail kept)."""
-    text = block.text
-    segments: list[Segment] = []
-    pos = 0
-    for n, (a, b) in enumerate(sentence_spans(text)):
-        source = text[a:b]
-        seg = Segment(id=f"{block.id}#{n}", block_id=block.id, index=n, source=source,
-                      gap_before=text[pos:a])
-        if has_chinese(source):
-            seg.translatable = False
-            seg.skip_reason = "Chinese text: translate it with `pipeline run`"
-        segments.append(seg)
-        pos = b
-    block.segments = segments
-    block.tail = text[pos:]
-    return block
+    return fill_segments(block, sentence_spans(block.text), _english_only)
 
 
 # ----------------------------------------------------------------------------- polishing

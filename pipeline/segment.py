@@ -10,6 +10,7 @@ paragraph as boundaries. The gaps between segments are kept, so
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .model import Block, Document, Segment
 
@@ -31,18 +32,11 @@ def has_chinese(text: str) -> bool:
     return HAN_RE.search(text) is not None
 
 
-def split_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) of ``text``; whitespace between them is not in a span."""
-    cuts = [0]
-    for m in _END_RE.finditer(text):
-        cuts.append(m.end())
-    for m in _BREAK_RE.finditer(text):
-        cuts.extend((m.start(), m.end()))
-    cuts.append(len(text))
-    cuts = sorted(set(cuts))
+def trim_spans(text: str, cuts: list[int]) -> list[tuple[int, int]]:
+    """Spans between consecutive cut points, whitespace trimmed off both ends (it goes
+    to the gaps), empty spans dropped."""
     spans: list[tuple[int, int]] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
-        # Trim whitespace (including line breaks) off both ends: it goes to the gaps.
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
@@ -52,27 +46,45 @@ def split_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def segment_block(block: Block) -> Block:
-    """Fill ``block.segments`` from ``block.text`` (replacing any previous segments)."""
+def split_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) of ``text``; whitespace between them is not in a span."""
+    cuts = [0]
+    for m in _END_RE.finditer(text):
+        cuts.append(m.end())
+    for m in _BREAK_RE.finditer(text):
+        cuts.extend((m.start(), m.end()))
+    cuts.append(len(text))
+    return trim_spans(text, sorted(set(cuts)))
+
+
+def fill_segments(block: Block, spans: list[tuple[int, int]],
+                  translatable: Callable[[str], str]) -> Block:
+    """Fill ``block.segments`` from ``spans`` of ``block.text``, keeping gaps and tail.
+
+    ``translatable(source)`` returns "" for a segment to translate, else why not.
+    """
     text = block.text
     segments: list[Segment] = []
     pos = 0
-    for n, (a, b) in enumerate(split_spans(text)):
+    for n, (a, b) in enumerate(spans):
         source = text[a:b]
-        chinese = has_chinese(source)
-        segments.append(Segment(
-            id=f"{block.id}#{n}",
-            block_id=block.id,
-            index=n,
-            source=source,
-            gap_before=text[pos:a],
-            translatable=chinese,
-            skip_reason="" if chinese else "no Chinese text",
-        ))
+        reason = translatable(source)
+        segments.append(Segment(id=f"{block.id}#{n}", block_id=block.id, index=n,
+                                source=source, gap_before=text[pos:a],
+                                translatable=not reason, skip_reason=reason))
         pos = b
     block.segments = segments
     block.tail = text[pos:]
     return block
+
+
+def _chinese_only(source: str) -> str:
+    return "" if has_chinese(source) else "no Chinese text"
+
+
+def segment_block(block: Block) -> Block:
+    """Fill ``block.segments`` from ``block.text`` (replacing any previous segments)."""
+    return fill_segments(block, split_spans(block.text), _chinese_only)
 
 
 class SegmentStep:
