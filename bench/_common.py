@@ -74,12 +74,13 @@ def training_text() -> list[str]:
 _PARA_SIZES = (3, 1, 2, 4, 2, 3)
 
 
-def benchmark_paragraphs(n_segments: int) -> list[list[str]]:
+def benchmark_paragraphs(n_segments: int, join: int = 1) -> list[list[str]]:
     """Paragraphs (lists of Chinese sentences) holding ``n_segments`` unique sentences.
 
     Sentences come from the corpus (split with the pipeline's own segmenter); with too
     few unique sentences the set repeats with a numbered suffix, so every sentence stays
     unique and the pipeline's de-duplication cannot make it look faster than it is.
+    ``join`` > 1 glues that many full sentences into one (longer-sentence documents).
     """
     from pipeline.segment import has_chinese, split_spans
 
@@ -88,6 +89,10 @@ def benchmark_paragraphs(n_segments: int) -> list[list[str]]:
     for line in lines:
         sentences.extend(line[a:b] for a, b in split_spans(line) if has_chinese(line[a:b]))
     sentences = list(dict.fromkeys(sentences))
+    if join > 1:  # longer sentences: glue `join` full sentences with a comma
+        full = [s for s in sentences if s[-1] in "。！？；"]
+        sentences = ["，".join(x.rstrip("。！？；") for x in full[i:i + join]) + "。"
+                     for i in range(0, len(full) - join + 1, join)]
     if not sentences:
         raise SystemExit("no Chinese sentences found for the benchmark")
     out: list[str] = []
@@ -221,14 +226,22 @@ def run_worker(script: Path, config: dict[str, Any], timeout: float = 900) -> di
     return json.loads(lines[-1])
 
 
-def timed_runs(fn: Any, repeats: int, setup: Any = None) -> list[float]:
-    """Wall times of ``repeats`` calls of ``fn(setup())`` (setup is not timed)."""
+def timed_runs(fn: Any, repeats: int, setup: Any = None,
+               cpu_out: list[float] | None = None) -> list[float]:
+    """Wall times of ``repeats`` calls of ``fn(setup())`` (setup is not timed).
+
+    ``cpu_out`` receives the CPU seconds of this process (all threads) per call: unlike
+    the wall time it barely moves when another process competes for the cores.
+    """
     times: list[float] = []
     for _ in range(repeats):
         arg = setup() if setup else None
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn(arg)
         times.append(time.perf_counter() - t0)
+        if cpu_out is not None:
+            cpu_out.append(time.process_time() - c0)
     return times
 
 

@@ -232,6 +232,10 @@ def build_standin(out: Path | None = None, vocab_size: int = 32000,
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
+    if out is None:  # drop stand-ins of older corpus versions or settings
+        for old in CACHE.glob("standin-zh_en-*"):
+            if old.is_dir() and old != target and time.time() - old.stat().st_mtime > 600:
+                shutil.rmtree(old, ignore_errors=True)
     if not quiet:
         size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
         print(f"built in {time.perf_counter() - t0:.1f} s: {size / 1e6:.1f} MB; "

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
+    CACHE,
     benchmark_paragraphs,
     machine_load,
     median,
@@ -64,21 +66,23 @@ def raw(name: str, **kw: Any) -> dict[str, Any]:
 
 # The candidates for the limit in a normal run: the best of --sweep on this machine.
 LIMIT_CANDIDATES = [
-    raw("raw tokens=512 inter2 intra1"),
-    raw("raw tokens=1024 inter2 intra1", max_batch_size=1024),
+    raw("raw tokens=512 inter2 intra1"),  # the pipeline's default settings
     raw("raw tokens=256 inter2 intra1", max_batch_size=256),
+    raw("raw tokens=384 inter2 intra1", max_batch_size=384),
+    raw("raw examples=16 inter2 intra1", max_batch_size=16, batch_type="examples"),
     raw("raw examples=32 inter2 intra1", max_batch_size=32, batch_type="examples"),
 ]
-QUICK_CANDIDATES = LIMIT_CANDIDATES[:2]
+QUICK_CANDIDATES = [LIMIT_CANDIDATES[0], LIMIT_CANDIDATES[4]]
 
 SWEEP = [
-    *(raw(f"raw tokens={n} inter2 intra1", max_batch_size=n) for n in (128, 256, 512, 1024, 2048)),
+    *(raw(f"raw tokens={n} inter2 intra1", max_batch_size=n)
+      for n in (128, 256, 384, 512, 768, 1024, 2048)),
     *(raw(f"raw tokens={n} inter1 intra2", max_batch_size=n, inter_threads=1, intra_threads=2)
       for n in (512, 2048)),
     raw("raw one batch inter1 intra2", max_batch_size=0, inter_threads=1, intra_threads=2),
     raw("raw tokens=512 inter1 intra1 (1 core)", inter_threads=1),
     *(raw(f"raw examples={n} inter2 intra1", max_batch_size=n, batch_type="examples")
-      for n in (16, 32, 64)),
+      for n in (8, 16, 24, 32, 48, 64)),
     raw("raw tokens=512 inter2 presorted", presort=True),
     raw("raw tokens=512 inter2 beam1", beam_size=1),
     raw("raw tokens=512 inter2 beam2", beam_size=2),
@@ -118,10 +122,11 @@ def worker_pipeline(cfg: dict[str, Any], paras: list[list[str]]) -> dict[str, An
         translate_segments(engine, segs)
         done.append(segs)
 
-    times = timed_runs(run, cfg["repeats"], make)
+    cpu: list[float] = []
+    times = timed_runs(run, cfg["repeats"], make, cpu)
     ok = all(s.origin is Origin.MACHINE for s in done[-1])
     n_tokens = sum(len(engine.tokenize(s)) for s in _flat(paras))
-    return {"times": times, "sentences": len(done[-1]), "all_translated": ok,
+    return {"times": times, "cpu": cpu, "sentences": len(done[-1]), "all_translated": ok,
             "src_tokens": n_tokens, "engine_settings": repr(settings), "calls": engine.calls}
 
 
@@ -161,8 +166,9 @@ def worker_raw(cfg: dict[str, Any], paras: list[list[str]]) -> dict[str, Any]:
 
     run(sents[:16])  # warm-up
     core.clear()
-    times = timed_runs(lambda _: run(sents), cfg["repeats"])
-    return {"times": times, "translate_batch_times": core, "sentences": len(sents)}
+    cpu: list[float] = []
+    times = timed_runs(lambda _: run(sents), cfg["repeats"], None, cpu)
+    return {"times": times, "cpu": cpu, "translate_batch_times": core, "sentences": len(sents)}
 
 
 class _PipelineSplitter:
@@ -206,8 +212,10 @@ def worker_argos(cfg: dict[str, Any], paras: list[list[str]]) -> dict[str, Any]:
     subset = _argos_subset(paras, cfg["argos_segments"])
     texts = ["".join(p) for p in subset]
     translation.translate(texts[0])  # warm-up (also loads the model, as Argos does)
-    times = timed_runs(lambda _: [translation.translate(t) for t in texts], cfg["repeats"])
-    return {"times": times, "sentences": sum(len(p) for p in subset), "paragraphs": len(subset),
+    cpu: list[float] = []
+    times = timed_runs(lambda _: [translation.translate(t) for t in texts], cfg["repeats"],
+                       None, cpu)
+    return {"times": times, "cpu": cpu, "sentences": sum(len(p) for p in subset), "paragraphs": len(subset),
             "argos_settings": {"batch_size": argos_settings.batch_size,
                                "beam_size": argos_settings.beam_size,
                                "inter_threads": argos_settings.inter_threads,
@@ -233,7 +241,7 @@ def _argos_subset(paras: list[list[str]], n_segments: int) -> list[list[str]]:
 
 
 def worker_main(cfg: dict[str, Any]) -> None:
-    paras = benchmark_paragraphs(cfg["segments"])
+    paras = json.loads(Path(cfg["paras_file"]).read_text(encoding="utf-8"))
     fn = {"pipeline": worker_pipeline, "raw": worker_raw, "argos": worker_argos}[cfg["kind"]]
     result = fn(cfg, paras)
     result["median_s"] = median(result["times"])
@@ -266,8 +274,10 @@ def measure_all(cfgs: list[dict[str, Any]], base: dict[str, Any], repeats: int,
             except RuntimeError as exc:
                 failed[cfg["name"]] = str(exc).strip().splitlines()[-1]
                 continue
-            m = merged.setdefault(cfg["name"], {**r, "times": [], "translate_batch_times": []})
+            m = merged.setdefault(cfg["name"], {**r, "times": [], "cpu": [],
+                                                "translate_batch_times": []})
             m["times"] += r["times"]
+            m["cpu"] += r["cpu"]
             m["translate_batch_times"] += r.get("translate_batch_times", [])
     out = []
     for cfg in cfgs:
@@ -288,8 +298,11 @@ def measure_all(cfgs: list[dict[str, Any]], base: dict[str, Any], repeats: int,
             extra = f"  (translate_batch alone {median(r['translate_batch_times']):.2f} s)"
         if r["kind"] == "argos":
             extra = f"  ({r['sentences']} sentences in {r['paragraphs']} paragraphs)"
-        print(f"  {cfg['name']:<38} {r['median_s']:7.2f} s  {r['rate']:7.1f} sent/s"
-              f"   runs {runs}{extra}", flush=True)
+        r["best_rate"] = r["sentences"] / min(r["times"])
+        r["cpu_s"] = median(r["cpu"])
+        print(f"  {cfg['name']:<38} {r['median_s']:7.2f} s  {r['rate']:7.1f} sent/s  "
+              f"cpu {r['cpu_s']:6.2f} s   runs {runs} (best {r['best_rate']:.1f}/s){extra}",
+              flush=True)
         out.append(r)
     return out
 
@@ -317,6 +330,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer segments and limit candidates (~1 min)")
     ap.add_argument("--sweep", action="store_true", help="measure the tuning grid instead (~10 min)")
+    ap.add_argument("--join", type=int, default=1,
+                    help="glue N corpus sentences into one (longer sentences; default 1)")
+    ap.add_argument("--only", help="comma-separated substrings: run only the matching "
+                    "raw configurations (e.g. 'tokens=256,examples=32')")
     ap.add_argument("--no-interleave", action="store_true",
                     help="one process per configuration (3 runs each) instead of 3 rounds")
     ap.add_argument("--no-argos", action="store_true", help="skip the (slow) Argos path")
@@ -339,14 +356,15 @@ def main() -> None:
     argos_segments = a.argos_segments or (16 if a.quick else 40)
     source, _ = text_source()
     base = {"model": str(model), "segments": segments, "argos_segments": argos_segments,
-            "out_tokens": out_tokens, "repeats": a.repeats}
+            "out_tokens": out_tokens, "repeats": a.repeats, "join": a.join}
 
     print("translate step benchmark" + (" (SWEEP)" if a.sweep else ""))
     if standin:
         print("  MODEL: STAND-IN (Transformer-base shape, int8, ~32k vocab, RANDOM weights): "
               "speed only, the output is gibberish")
     print(f"  model: {desc}")
-    print(f"  text: {segments} unique sentences from {source}; "
+    print(f"  text: {segments} unique sentences from {source}"
+          + (f", {a.join} glued into each" if a.join > 1 else "") + "; "
           f"output length: {f'fixed {out_tokens} tokens' if out_tokens else 'natural'}")
     print(f"  machine before: {machine_load()}")
     how = ("interleaved rounds, a fresh process per configuration per round"
@@ -358,10 +376,24 @@ def main() -> None:
     overrides = dict(_parse_override(o) for o in a.engine)
     label = "pipeline (" + (", ".join(a.engine) if a.engine else "EngineSettings defaults") + ")"
     cfgs: list[dict[str, Any]] = [{"name": label, "kind": "pipeline", "settings": overrides}]
-    cfgs += SWEEP if a.sweep else (QUICK_CANDIDATES if a.quick else LIMIT_CANDIDATES)
+    pool = SWEEP if a.sweep else (QUICK_CANDIDATES if a.quick else LIMIT_CANDIDATES)
+    if a.only:
+        wanted = [w.strip() for w in a.only.split(",") if w.strip()]
+        pool = [c for c in SWEEP + LIMIT_CANDIDATES if any(w in c["name"] for w in wanted)]
+        pool = list({c["name"]: c for c in pool}.values())
+    cfgs += pool
     if not a.no_argos and not a.sweep:
         cfgs.append({"name": "argos path (per paragraph)", "kind": "argos"})
-    results = measure_all(cfgs, base, a.repeats, not a.no_interleave)
+    # The driver fixes the sentences once (the corpus may change while this runs).
+    paras_file = CACHE / f"translate_speed-{os.getpid()}.json"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    paras_file.write_text(json.dumps(benchmark_paragraphs(segments, a.join), ensure_ascii=False),
+                          encoding="utf-8")
+    base["paras_file"] = str(paras_file)
+    try:
+        results = measure_all(cfgs, base, a.repeats, not a.no_interleave)
+    finally:
+        paras_file.unlink(missing_ok=True)
     pipe = results[0]
     raws = [r for r in results if r["kind"] == "raw"]
     argos = next((r for r in results if r["kind"] == "argos"), None)
@@ -373,7 +405,13 @@ def main() -> None:
 
     beam4 = [r for r in raws if r["settings"]["beam_size"] == 4] or raws
     best = max(beam4, key=lambda r: r["rate"])
-    same = next((r for r in raws if r["name"] == "raw tokens=512 inter2 intra1"), None)
+    from pipeline.engine import EngineSettings
+
+    es = EngineSettings(**overrides)
+    mine = {"beam_size": es.beam_size, "max_batch_size": es.max_batch_tokens,
+            "batch_type": "tokens", "inter_threads": es.resolved_inter(),
+            "intra_threads": es.intra_threads, "compute_type": es.compute_type, "presort": False}
+    same = next((r for r in raws if r["settings"] == mine), None)
     print(f"  machine after: {machine_load()}")
     print(f"  total {time.perf_counter() - t_start:.0f} s")
     print("\nratios (sentences/s, same run, same machine):")
@@ -382,7 +420,7 @@ def main() -> None:
           f"goal >= {GOAL_LIMIT}x: {'MET' if vs_limit >= GOAL_LIMIT else 'NOT MET'}")
     if same is not None:
         print(f"  pipeline / raw with the pipeline's own settings: {pipe['rate'] / same['rate']:.2f}x"
-              "   (pipeline overhead alone)")
+              f" wall, {same['cpu_s'] / pipe['cpu_s']:.2f}x cpu   (pipeline overhead alone)")
     vs_argos = None
     if argos is not None:
         vs_argos = pipe["rate"] / argos["rate"]

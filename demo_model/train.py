@@ -112,29 +112,90 @@ def load_glossary():
     return None
 
 
-def align_mask(zh: str, en: str, glossary) -> tuple[str, str] | None:
-    """Fallback when ``mask_pair`` finds no counterpart: mask each protected span of ``zh``
-    and its render in ``en`` (terms: case-insensitive, plural allowed), nothing else.
+# English renderings this corpus uses for a glossary term, keyed by the Chinese span, so
+# masking still aligns when the glossary's canonical English changes.
+TERM_ALIASES: dict[str, list[str]] = {
+    "追踪编码": ["tracking ID", "tracking number"],
+    "质检员": ["quality inspector", "quality inspection staff"],
+    "信用卡拒付": ["chargeback claim", "credit card chargeback"],
+    "绩效通知": ["Performance Notifications", "performance notification"],
+}
 
-    ``mask_pair`` prefers "canonical (ACRONYM)" for a term, which fails when the acronym
-    is a span of its own (亚马逊物流（FBA） -> "Fulfillment by Amazon (FBA)").
+
+def _term_forms(span, glossary) -> list[str]:
+    forms = [span.render]
+    term = None
+    if glossary is not None:
+        term = next((t for t in glossary.terms if t.canonical == span.render or
+                     (t.acronym and t.acronym == span.render)), None)
+    if term is not None:
+        forms += [term.canonical] + ([term.acronym] if term.acronym else [])
+    forms += TERM_ALIASES.get(span.text, [])
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def align_mask(zh: str, en: str, spans, glossary=None) -> tuple[str, str] | None:
+    """Mask the given protected spans of ``zh`` and their counterparts in ``en``.
+
+    The counterpart of a number/ID/date is its render; of a term, its render, canonical
+    form, acronym or a corpus alias (case-insensitive, plural allowed). Used where
+    ``mask_pair`` finds nothing: it prefers "canonical (ACRONYM)", which fails when the
+    acronym is a span of its own (亚马逊物流（FBA）), and it knows no aliases.
+    Returns None when a span has no counterpart.
     """
-    from pipeline.protect import find_spans, mask
+    from pipeline.protect import mask
 
-    spans = find_spans(zh, glossary)[:N_PLACEHOLDERS]
+    spans = list(spans)[:N_PLACEHOLDERS]
     if not spans:
         return None
     masked_zh, protected = mask(zh, spans)
     masked_en = en
-    for p in protected:
-        flags = re.IGNORECASE if p.kind == "term" else 0
-        plural = "(?:e?s)?" if p.kind == "term" else ""
-        m = re.search(rf"(?<![\w\u27e6]){re.escape(p.render)}(?=(?:e?s)?\b)" if plural else
-                      rf"(?<![\w\u27e6]){re.escape(p.render)}(?![\w\u27e7])", masked_en, flags)
-        if not m:
+    for sp, p in zip(spans, protected, strict=True):
+        if sp.kind == "term":
+            forms = _term_forms(sp, glossary)
+            pats = [rf"(?<![\w\u27e6]){re.escape(f)}(?=(?:e?s)?\b)" for f in forms]
+            flags = re.IGNORECASE
+        else:
+            pats = [rf"(?<![\w\u27e6]){re.escape(sp.render)}(?![\w\u27e7])"]
+            flags = 0
+        m = next((m for m in (re.search(pt, masked_en, flags) for pt in pats) if m), None)
+        if m is None:
             return None
         masked_en = masked_en[:m.start()] + p.token + masked_en[m.end():]
     return masked_zh, masked_en
+
+
+def strip_marker(zh: str, en: str) -> tuple[str, str] | None:
+    """"一、根本原因" / "1. Root Causes" -> "根本原因" / "Root Causes": the pipeline keeps
+    list markers out of the engine (``pipeline.protect.LIST_MARKER_RE``)."""
+    try:
+        from pipeline.protect import LIST_MARKER_RE, render_marker
+    except ImportError:
+        return None
+    m = LIST_MARKER_RE.match(zh)
+    if not m or m.end() >= len(zh):
+        return None
+    prefix = render_marker(m)
+    if not en.startswith(prefix):
+        return None
+    return zh[m.end():], en[len(prefix):]
+
+
+def masked_variants(zh: str, en: str, glossary) -> list[tuple[str, tuple[str, str] | None]]:
+    """The engine inputs the pipeline can send for this source, with their English:
+    terms + numbers masked (the normal case), numbers only (the retry after a dropped
+    placeholder puts terms back: ``unmask_terms``), and ``--no-protect-terms``."""
+    from pipeline.protect import find_spans, mask_pair
+
+    out: list[tuple[str, tuple[str, str] | None]] = []
+    if glossary is not None:
+        spans = find_spans(zh, glossary)
+        out.append(("masked", mask_pair(zh, en, glossary) or align_mask(zh, en, spans, glossary)))
+        out.append(("masked_no_terms",
+                    align_mask(zh, en, [s for s in spans if s.kind != "term"], glossary)))
+    out.append(("masked_no_glossary", mask_pair(zh, en, None)
+                or align_mask(zh, en, find_spans(zh, None))))
+    return out
 
 
 # Synthetic placeholder pairs: short frames the pipeline produces once numbers, IDs, dates
@@ -185,14 +246,63 @@ def synthetic_pairs(rng: random.Random) -> list[tuple[str, str]]:
     return out
 
 
-def build_examples(pairs, glossary, seed: int) -> tuple[list[tuple[str, str]], dict]:
-    from pipeline.protect import mask_pair
+REFILL_KINDS = ("number", "percent", "order-id", "date", "money")
 
+
+def _random_value(kind: str, original: str, rng: random.Random) -> str:
+    """A random value of the same kind (repeated digits on purpose: 100, 88, 1200...)."""
+    def number() -> str:
+        d = str(rng.randint(1, 9))
+        return rng.choice([str(rng.randint(1, 99)), str(rng.randint(100, 9999)), d * 2,
+                           d * 3, d + "0" * rng.randint(1, 3), f"{rng.randint(1, 99)}.{d}"])
+    if kind == "number":
+        return number()
+    if kind == "percent":
+        return rng.choice([str(rng.randint(1, 100)), f"{rng.randint(0, 9)}.{rng.randint(1, 9)}",
+                           str(rng.randint(1, 9)) * 2]) + "%"
+    if kind == "order-id":
+        return "-".join(str(rng.randint(10 ** (n - 1), 10 ** n - 1)) for n in (3, 7, 7))
+    if kind == "date":
+        y, m, d = rng.randint(2024, 2027), rng.randint(1, 12), rng.randint(1, 28)
+        return f"{y}年{m}月{d}日" if original.endswith(("日", "号")) else f"{y}年{m}月"
+    if kind == "money":
+        amount = rng.choice([str(rng.randint(5, 999)), f"{rng.randint(5, 999)}.{rng.randint(10, 99)}"])
+        return amount + (original[-2:] if original.endswith(("美元", "欧元", "英镑")) else "美元")
+    raise ValueError(kind)
+
+
+def refilled_pairs(zh: str, en: str, rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """Copies of a pair with its numbers/dates/order IDs replaced by random ones on both
+    sides (English via ``pipeline.protect.render``), so the model learns to copy digits
+    instead of only memorising them."""
+    from pipeline.protect import find_spans, mask_pair, render
+
+    spans = find_spans(zh)[:N_PLACEHOLDERS]
+    if not any(sp.kind in REFILL_KINDS for sp in spans):
+        return []
+    masked = mask_pair(zh, en, None)
+    if masked is None:
+        return []
+    out = []
+    for _ in range(n):
+        mz, me = masked
+        for i, sp in enumerate(spans):
+            new = _random_value(sp.kind, sp.text, rng) if sp.kind in REFILL_KINDS else sp.text
+            rendered = render(sp.kind, new) if sp.kind in REFILL_KINDS else sp.render
+            tok = PLACEHOLDERS[i]
+            mz, me = mz.replace(tok, new), me.replace(tok, rendered)
+        out.append((mz, me))
+    return out
+
+
+def build_examples(pairs, glossary, seed: int, refills: int = 1
+                   ) -> tuple[list[tuple[str, str]], dict]:
     rng = random.Random(seed)
     examples: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
-    stats = {"raw": 0, "masked": 0, "masked_numbers_only": 0, "unalignable": 0,
-             "synthetic": 0, "conflicts": 0}
+    stats = {"raw": 0, "no_marker": 0, "masked": 0, "masked_no_terms": 0,
+             "masked_no_glossary": 0, "unalignable": 0, "synthetic": 0, "refilled": 0,
+             "conflicts": 0}
 
     def add(zh: str, en: str, kind: str) -> None:
         if zh in seen:
@@ -203,17 +313,17 @@ def build_examples(pairs, glossary, seed: int) -> tuple[list[tuple[str, str]], d
         examples.append((zh, en))
         stats[kind] += 1
 
+    bases = list(pairs)
     for zh, en in pairs:
         add(zh, en, "raw")
     for zh, en in pairs:
-        variants = []
-        if glossary is not None:
-            variants.append(("masked", mask_pair(zh, en, glossary)
-                             or align_mask(zh, en, glossary)))
-        variants.append(("masked" if glossary is None else "masked_numbers_only",
-                         mask_pair(zh, en, None)))
+        stripped = strip_marker(zh, en)
+        if stripped is not None:
+            add(*stripped, "no_marker")
+            bases.append(stripped)
+    for zh, en in bases:
         got = False
-        for kind, masked in variants:
+        for kind, masked in masked_variants(zh, en, glossary):
             if masked is not None and masked[0] != zh:
                 add(masked[0], masked[1], kind)
                 got = True
@@ -221,6 +331,9 @@ def build_examples(pairs, glossary, seed: int) -> tuple[list[tuple[str, str]], d
             stats["unalignable"] += 1
     for zh, en in synthetic_pairs(rng):
         add(zh, en, "synthetic")
+    for zh, en in pairs:
+        for rz, re_ in refilled_pairs(zh, en, rng, refills):
+            add(rz, re_, "refilled")
     return examples, stats
 
 
@@ -264,7 +377,7 @@ def train_sentencepiece(texts: list[str], out_prefix: Path, vocab_size: int) -> 
 # --------------------------------------------------------------------------------------
 
 def build_model(vocab: int, d: int, heads: int, ffn: int, layers: tuple[int, int],
-                dropout: float, pad_id: int):
+                dropout: float, pad_id: int, learned_pos: bool = False):
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -348,7 +461,10 @@ def build_model(vocab: int, d: int, heads: int, ffn: int, layers: tuple[int, int
             self.d = d
             self.emb = nn.Embedding(vocab, d)
             nn.init.normal_(self.emb.weight, 0.0, d ** -0.5)
-            self.register_buffer("pos", sinusoids(MAX_POSITIONS), persistent=False)
+            if learned_pos:  # starts as the sinusoid table, then trained
+                self.pos = nn.Parameter(sinusoids(MAX_POSITIONS))
+            else:
+                self.register_buffer("pos", sinusoids(MAX_POSITIONS), persistent=False)
             self.enc = nn.ModuleList(EncLayer() for _ in range(layers[0]))
             self.dec = nn.ModuleList(DecLayer() for _ in range(layers[1]))
             self.enc_norm = nn.LayerNorm(d, eps=1e-6)
@@ -488,7 +604,7 @@ def to_ctranslate2(model, vocab_tokens: list[str], layers: tuple[int, int], head
     spec.encoder.position_encodings.encodings = pos
     spec.encoder.scale_embeddings = True
     ln(spec.encoder.layer_norm, model.enc_norm)
-    for ls, lm in zip(spec.encoder.layer, model.enc):
+    for ls, lm in zip(spec.encoder.layer, model.enc, strict=True):
         ln(ls.self_attention.layer_norm, lm.att.norm)
         lin(ls.self_attention.linear[0], lm.att.qkv)
         lin(ls.self_attention.linear[1], lm.att.out)
@@ -501,7 +617,7 @@ def to_ctranslate2(model, vocab_tokens: list[str], layers: tuple[int, int], head
     ln(spec.decoder.layer_norm, model.dec_norm)
     spec.decoder.projection.weight = emb
     spec.decoder.projection.bias = a(model.out_bias)
-    for ls, lm in zip(spec.decoder.layer, model.dec):
+    for ls, lm in zip(spec.decoder.layer, model.dec, strict=True):
         ln(ls.self_attention.layer_norm, lm.att.norm)
         lin(ls.self_attention.linear[0], lm.att.qkv)
         lin(ls.self_attention.linear[1], lm.att.out)
@@ -540,7 +656,7 @@ def check_logprobs(model, ct2_dir: Path, sp, examples, bos: int, eos: int) -> fl
             logits = model(s, torch.tensor([[bos] + t]))
             lp = torch.log_softmax(logits, -1)[0]
             ref = [float(lp[i, tok]) for i, tok in enumerate(t + [eos])]
-        worst = max(worst, max(abs(x - y) for x, y in zip(res.log_probs, ref)))
+        worst = max(worst, max(abs(x - y) for x, y in zip(res.log_probs, ref, strict=False)))
     return worst
 
 
@@ -553,7 +669,7 @@ def evaluate(ct2_dir: Path, sp, examples, **decode) -> tuple[int, list[tuple[str
     res = translator.translate_batch(srcs, max_batch_size=64, **decode)
     wrong = []
     ok = 0
-    for (zh, en), r in zip(examples, res):
+    for (zh, en), r in zip(examples, res, strict=True):
         out = sp.decode_pieces(r.hypotheses[0])
         if out == en:
             ok += 1
@@ -627,24 +743,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--enc-layers", type=int, default=3)
     ap.add_argument("--dec-layers", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.05)
-    ap.add_argument("--label-smoothing", type=float, default=0.05)
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr-ratio", type=float, default=0.02)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--max-tokens", type=int, default=1500)
     ap.add_argument("--time-limit", type=float, default=0, help="stop after N s (0: none)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: deterministic everywhere, and 2 threads are "
+                         "15x slower when another process shares the 2 cores)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--log-every", type=int, default=5)
     ap.add_argument("--no-glossary", action="store_true")
+    ap.add_argument("--learned-pos", action="store_true",
+                    help="train the position table (starts from sinusoids)")
+    ap.add_argument("--refills", type=int, default=1,
+                    help="random-number copies of each pair with numbers/dates/order IDs")
     ap.add_argument("--keep", type=Path, default=None, help="also keep the work dir here")
     args = ap.parse_args(argv)
 
     try:
         import torch
     except ImportError:
-        raise SystemExit("torch is needed: .venv/bin/pip install torch==2.13.0 (CPU build)")
+        raise SystemExit("torch is needed: .venv/bin/pip install torch==2.13.0 (CPU build)") from None
     import sentencepiece as spm
 
     random.seed(args.seed)
@@ -655,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.time()
     pairs = read_corpus(args.corpus)
     glossary = None if args.no_glossary else load_glossary()
-    examples, stats = build_examples(pairs, glossary, args.seed)
+    examples, stats = build_examples(pairs, glossary, args.seed, args.refills)
     print(f"[data] {len(pairs)} corpus pairs -> {len(examples)} training examples {stats}")
 
     work = Path(tempfile.mkdtemp(prefix="demo-model-"))
@@ -675,7 +797,7 @@ def main(argv: list[str] | None = None) -> int:
 
         layers = (args.enc_layers, args.dec_layers)
         model = build_model(len(vocab_tokens), args.d, args.heads, args.ffn, layers,
-                            args.dropout, pad_id)
+                            args.dropout, pad_id, args.learned_pos)
         n_params = sum(p.numel() for p in model.parameters())
         print(f"[model] d {args.d}, {layers[0]}+{layers[1]} layers, {args.heads} heads, "
               f"FFN {args.ffn}: {n_params / 1e6:.2f} M parameters")
