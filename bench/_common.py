@@ -201,29 +201,69 @@ def machine_load() -> str:
     return load + ("; busy: " + "; ".join(busy) if busy else "; no other busy process")
 
 
-def wait_for_idle(max_wait_s: float, threshold: float = 0.5) -> None:
-    """Wait (up to ``max_wait_s``) until the 1-minute load average drops below threshold."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < max_wait_s:
-        if os.getloadavg()[0] < threshold:
-            return
-        time.sleep(5)
-
-
 # -- workers ------------------------------------------------------------------------------
 
+def _busy_seconds() -> float:
+    """CPU seconds all processes have spent busy since boot (from /proc/stat); 0 elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return 0.0
+    # user nice system idle iowait irq softirq steal ...: everything but idle and iowait
+    busy = sum(int(x) for i, x in enumerate(fields[:8]) if i not in (3, 4))
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def others_cores(sample_s: float = 2.0) -> float:
+    """Cores the rest of the machine kept busy over ``sample_s`` (this process is idle)."""
+    b0, t0 = _busy_seconds(), time.monotonic()
+    time.sleep(sample_s)
+    return max(0.0, (_busy_seconds() - b0) / (time.monotonic() - t0))
+
+
+def wait_quiet(max_wait_s: float, threshold: float = 0.15) -> tuple[float, float]:
+    """Wait (up to ``max_wait_s``) until other processes use < ``threshold`` cores.
+
+    Returns (seconds waited, the last reading in cores).
+    """
+    t0 = time.monotonic()
+    while True:
+        load = others_cores()
+        waited = time.monotonic() - t0
+        if load < threshold or waited >= max_wait_s:
+            return waited, load
+        time.sleep(3)
+
+
 def run_worker(script: Path, config: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
-    """Run ``script --worker JSON`` in a fresh process; return the JSON it prints last."""
+    """Run ``script --worker JSON`` in a fresh process; return the JSON it prints last.
+
+    Adds ``others_cores``: how many cores OTHER processes kept busy while it ran
+    (machine busy time minus the worker's own CPU time, over its wall time).
+    """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), str(BENCH),
                                                       env.get("PYTHONPATH", "")]))
+    b0, c0, t0 = _busy_seconds(), _children_cpu(), time.monotonic()
     proc = subprocess.run([PYTHON, str(script), "--worker", json.dumps(config)],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+    wall = time.monotonic() - t0
+    others = (_busy_seconds() - b0) - (_children_cpu() - c0)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr or proc.stdout)[-2000:]
         raise RuntimeError(f"worker {config.get('name')} failed (exit {proc.returncode}):\n{tail}")
-    return json.loads(lines[-1])
+    result = json.loads(lines[-1])
+    result["others_cores"] = max(0.0, others / wall) if wall > 0 else 0.0
+    return result
 
 
 def timed_runs(fn: Any, repeats: int, setup: Any = None,

@@ -38,6 +38,7 @@ from _common import (  # noqa: E402
     resolve_model,
     run_worker,
     text_source,
+    wait_quiet,
 )
 
 SCRIPT = Path(__file__).resolve()
@@ -117,6 +118,8 @@ def main() -> None:
     ap.add_argument("--grammar", default="harper", help="harper | languagetool | none")
     ap.add_argument("--memory", type=Path, help="a translation memory to use (adds the memory step)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--max-wait", type=float, default=300,
+                    help="seconds to wait for other processes to go quiet first (default 300)")
     ap.add_argument("--keep", type=Path, help="write the DOCX and outputs here instead of a temp dir")
     a = ap.parse_args()
     if a.worker:
@@ -145,10 +148,15 @@ def main() -> None:
         cfg = {"name": "step_times", "model": str(model), "docx": str(docx_path),
                "out": str(work / "out"), "runs": runs, "out_tokens": out_tokens,
                "grammar": a.grammar, "memory": str(a.memory) if a.memory else None}
+        waited, load = wait_quiet(a.max_wait)
+        if waited >= 1:
+            print(f"  waited {waited:.0f} s for other processes to go quiet (now {load:.2f} cores)")
         t0 = time.perf_counter()
         r = run_worker(SCRIPT, cfg)
         total = time.perf_counter() - t0
         print(f"  machine after: {machine_load()}")
+        print(f"  other processes used {r['others_cores']:.2f} cores during the run"
+              + ("  (BUSY: the times are inflated)" if r["others_cores"] >= 0.15 else ""))
 
     for note in r.get("notes", []):
         print(f"  NOTE: {note}")

@@ -49,7 +49,7 @@ from _common import (  # noqa: E402
     sandbox_argos_env,
     text_source,
     timed_runs,
-    wait_for_idle,
+    wait_quiet,
 )
 
 SCRIPT = Path(__file__).resolve()
@@ -252,30 +252,47 @@ def worker_main(cfg: dict[str, Any]) -> None:
 # -- driver -------------------------------------------------------------------------------------
 
 def measure_all(cfgs: list[dict[str, Any]], base: dict[str, Any], repeats: int,
-                interleave: bool) -> list[dict[str, Any]]:
+                interleave: bool, max_wait: float) -> list[dict[str, Any]]:
     """Every configuration in its own processes: warm-up, then ``repeats`` timed runs.
 
     Interleaved (the default): ``repeats`` rounds, one fresh process per configuration
     per round (each with its own warm-up), so a background load that comes and goes
     hits every configuration alike. Otherwise one process per configuration.
+
+    Quiet machine: before each process the driver waits until other processes use
+    < 0.15 cores, and a process during which they used more is run again (3 tries);
+    both only while the ``max_wait`` seconds of patience last. Every result keeps how
+    many cores the rest of the machine used while it ran (``others``).
     """
     merged: dict[str, dict[str, Any]] = {}
     failed: dict[str, str] = {}
     rounds = repeats if interleave else 1
     per_process = 1 if interleave else repeats
+    deadline = time.monotonic() + max_wait
+    waited_total = 0.0
     for rnd in range(rounds):
         if interleave:
             print(f"  round {rnd + 1}/{rounds}...", file=sys.stderr, flush=True)
         for cfg in cfgs:
             if cfg["name"] in failed:
                 continue
-            try:
-                r = run_worker(SCRIPT, {**base, **cfg, "repeats": per_process})
-            except RuntimeError as exc:
-                failed[cfg["name"]] = str(exc).strip().splitlines()[-1]
+            for attempt in range(3):
+                waited, _ = wait_quiet(max(0.0, deadline - time.monotonic()))
+                waited_total += waited
+                try:
+                    r = run_worker(SCRIPT, {**base, **cfg, "repeats": per_process})
+                except RuntimeError as exc:
+                    failed[cfg["name"]] = str(exc).strip().splitlines()[-1]
+                    break
+                if r["others_cores"] < 0.15 or time.monotonic() >= deadline or attempt == 2:
+                    break
+                print(f"    {cfg['name']}: others used {r['others_cores']:.2f} cores, again",
+                      file=sys.stderr, flush=True)
+            if cfg["name"] in failed:
                 continue
-            m = merged.setdefault(cfg["name"], {**r, "times": [], "cpu": [],
+            m = merged.setdefault(cfg["name"], {**r, "times": [], "cpu": [], "others": [],
                                                 "translate_batch_times": []})
+            m["others"].append(r["others_cores"])
             m["times"] += r["times"]
             m["cpu"] += r["cpu"]
             m["translate_batch_times"] += r.get("translate_batch_times", [])
@@ -300,10 +317,14 @@ def measure_all(cfgs: list[dict[str, Any]], base: dict[str, Any], repeats: int,
             extra = f"  ({r['sentences']} sentences in {r['paragraphs']} paragraphs)"
         r["best_rate"] = r["sentences"] / min(r["times"])
         r["cpu_s"] = median(r["cpu"])
+        busy = max(r["others"])
+        flag = f"  BUSY: others used up to {busy:.2f} cores" if busy >= 0.15 else ""
         print(f"  {cfg['name']:<38} {r['median_s']:7.2f} s  {r['rate']:7.1f} sent/s  "
-              f"cpu {r['cpu_s']:6.2f} s   runs {runs} (best {r['best_rate']:.1f}/s){extra}",
+              f"cpu {r['cpu_s']:6.2f} s   runs {runs} (best {r['best_rate']:.1f}/s){extra}{flag}",
               flush=True)
         out.append(r)
+    if waited_total >= 1:
+        print(f"  (waited {waited_total:.0f} s in all for other processes to go quiet)")
     return out
 
 
@@ -340,16 +361,15 @@ def main() -> None:
     ap.add_argument("--engine", action="append", default=[], metavar="FIELD=VALUE",
                     help="override an EngineSettings field on the pipeline side (repeatable), "
                          "e.g. --engine max_batch_tokens=1024")
-    ap.add_argument("--wait-idle", type=float, default=0,
-                    help="wait up to this many seconds for the load average to drop first")
+    ap.add_argument("--max-wait", type=float, default=600,
+                    help="seconds of patience in all for other processes to go quiet "
+                         "(before each run, and to redo runs they disturbed; default 600)")
     ap.add_argument("--json", type=Path, help="also write all results to this file")
     a = ap.parse_args()
     if a.worker:
         worker_main(json.loads(a.worker))
         return
 
-    if a.wait_idle:
-        wait_for_idle(a.wait_idle)
     model, desc, standin = resolve_model(a.model)
     out_tokens = a.out_tokens if a.out_tokens is not None else (32 if standin else 0)
     segments = a.segments or (80 if a.quick else 200)
@@ -391,7 +411,7 @@ def main() -> None:
                           encoding="utf-8")
     base["paras_file"] = str(paras_file)
     try:
-        results = measure_all(cfgs, base, a.repeats, not a.no_interleave)
+        results = measure_all(cfgs, base, a.repeats, not a.no_interleave, a.max_wait)
     finally:
         paras_file.unlink(missing_ok=True)
     pipe = results[0]

@@ -44,7 +44,7 @@ _NUM = r"\d+(?:[.,]\d+)*"
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("url", re.compile(rf"(?:https?://|www\.)[^\s{HAN_CLASS}，。；、）)】>\"“”]+"
                        rf"[^\s{HAN_CLASS}，。；、）)】>\"“”.,;:!?]")),
-    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
     ("order-id", re.compile(r"(?<![A-Za-z0-9-])\d{3}-\d{7}-\d{7}(?![A-Za-z0-9-])")),
     ("asin", re.compile(r"(?<![A-Za-z0-9])B0[A-Z0-9]{8}(?![A-Za-z0-9])")),
     ("date", re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
@@ -52,11 +52,11 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("time", re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")),
     # IDs: letters and digits mixed (SKUs, case numbers, tracking numbers), or long digit runs.
     ("id", re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])"
-                      r"[A-Za-z0-9][A-Za-z0-9_-]{3,}[A-Za-z0-9](?![A-Za-z0-9_-])"
+                      r"[A-Za-z0-9][A-Za-z0-9_-]{1,}[A-Za-z0-9](?![A-Za-z0-9_-])"
                       r"|(?<![\d.])\d{8,}(?![\d.])")),
     ("money", re.compile(rf"(?:US\$|\$|¥|￥|€|£)\s?{_NUM}|{_NUM}\s?[万亿]?\s?(?:美元|美金|元|人民币|欧元|英镑)")),
     ("percent", re.compile(rf"{_NUM}\s?[%％]")),
-    ("number", re.compile(rf"{_NUM}(?:\s?[万亿])?")),
+    ("number", re.compile(rf"(?<![A-Za-z]){_NUM}(?:\s?[万亿])?")),
     # Inline English inside Chinese (brand and store names, product names): a small model
     # drops Latin words it has not seen, and no model should translate a brand.
     ("latin", re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z&'.+-]+(?:[ ][A-Za-z][A-Za-z&'.+-]*)*"

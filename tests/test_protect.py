@@ -88,3 +88,11 @@ def test_glossary_terms_are_protected_and_rendered_canonical() -> None:
     assert ("FBA", "FBA") in terms  # a bare acronym stays an acronym; enforce expands it
     pair = mask_pair("订单缺陷率为2.8%。", "The Order Defect Rate (ODR) was 2.8%.", glossary)
     assert pair == ("⟦0⟧为⟦1⟧。", "The ⟦0⟧ was ⟦1⟧.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("供应商的联系方式是info@example.com。", [("email", "info@example.com", "info@example.com")]),
+    ("GS1条码", [("id", "GS1", "GS1")]),
+])
+def test_ids_stop_at_chinese_and_latin(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert kinds(text) == expected
