@@ -186,6 +186,9 @@ def build_review(doc: Document, mode: str = "translate") -> Any:
         if fill:
             for c in cells[:3]:
                 _shade(c, fill)
+    # Word reads the cell widths, LibreOffice the grid columns: set both.
+    for column, width in zip(table.columns, WIDTHS_CM, strict=True):
+        column.width = Cm(width)
     for row in table.rows:
         for cell, width in zip(row.cells, WIDTHS_CM, strict=True):
             cell.width = Cm(width)
