@@ -85,6 +85,7 @@ def worker_main(cfg: dict[str, Any]) -> None:
         pipeline = Pipeline(options)
     runs: list[dict[str, Any]] = []
     try:
+        sent_before = 0
         for i in range(cfg["runs"]):
             pipeline.options.out_dir = out_root / f"run{i}"
             t = time.perf_counter()
@@ -98,7 +99,10 @@ def worker_main(cfg: dict[str, Any]) -> None:
                 steps["write"] = meta_t["write"]
             runs.append({"wall_s": wall, "steps": steps, "write_in_report": write_in_report,
                          "counts": report.get("counts", {}),
-                         "engine_calls": pipeline.engine.calls})
+                         "engine_calls": pipeline.engine.calls,
+                         "engine_inputs": pipeline.engine.sentences - sent_before,
+                         "placeholders": pipeline.engine.supports_placeholders})
+            sent_before = pipeline.engine.sentences
     finally:
         pipeline.close()
     print(json.dumps({"import_s": t_import, "runs": runs, "notes": notes,
@@ -165,7 +169,10 @@ def main() -> None:
     counts = cold["counts"]
     print(f"  segments: {counts.get('segments')} ({counts.get('translated')} translated, "
           f"{counts.get('skipped')} skipped, {counts.get('failed')} failed); "
-          f"engine calls per run: {cold['engine_calls']}")
+          f"engine calls per run: {cold['engine_calls']}, inputs: {cold['engine_inputs']}")
+    if not cold["placeholders"]:
+        print("  the model has no ⟦n⟧ placeholder pieces (like a real Argos model): segments with "
+              "protected spans are translated piecewise around them (the second engine call)")
     names = [s for s in STEPS if any(s in run["steps"] for run in r["runs"])]
     names += [s for s in cold["steps"] if s not in names]
     print(f"\n  {'step':<10} {'cold s':>8} {'warm s':>8} {'warm %':>7}")
