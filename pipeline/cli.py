@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import models, run
+from .commands import batch, glossary, memory, models, polish, qa, review, run
 
 app = typer.Typer(
     name="pipeline",
@@ -18,35 +18,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("run")(run.run)
+app.command("batch")(batch.batch)
+app.command("polish")(polish.polish)
+app.command("apply-review")(review.apply_review)
+app.command("qa")(qa.qa)
+app.add_typer(glossary.app, name="glossary")
+app.add_typer(memory.app, name="memory")
 app.add_typer(models.app, name="models")
-
-
-def _optional_commands() -> None:
-    """Commands from modules that may be absent in a partial install stay optional."""
-    import importlib
-
-    for module, attr, name, kind in [
-        ("glossary", "app", "glossary", "group"),
-        ("memory", "app", "memory", "group"),
-        ("polish", "polish", "polish", "command"),
-        ("qa", "qa", "qa", "command"),
-        ("review", "apply_review", "apply-review", "command"),
-        ("batch", "batch", "batch", "command"),
-    ]:
-        try:
-            mod = importlib.import_module(f"pipeline.commands.{module}")
-        except ImportError:
-            continue
-        obj = getattr(mod, attr, None)
-        if obj is None:
-            continue
-        if kind == "group":
-            app.add_typer(obj, name=name)
-        else:
-            app.command(name)(obj)
-
-
-_optional_commands()
 
 
 def main() -> None:
