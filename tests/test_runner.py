@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import docx
+from docx_factory import build_simple
 
 from pipeline.memory import TranslationMemory
 from pipeline.model import Origin
 from pipeline.runner import Pipeline, RunOptions
 
 
-def make_docx(path: Path, paragraphs: list[str]) -> Path:
-    d = docx.Document()
-    for text in paragraphs:
-        d.add_paragraph(text)
-    d.save(str(path))
-    return path
-
-
 def test_reviewed_memory_hit_is_not_edited(tmp_path: Path) -> None:
-    src = make_docx(tmp_path / "a.docx", ["我们已经更换了质检团队。", "订单缺陷率已经下降。"])
+    src = build_simple(tmp_path / "a.docx", ["我们已经更换了质检团队。", "订单缺陷率已经下降。"])
     reviewer_wording = "We replaced the QC team, as agreed with the AtoZ claims desk."
     with TranslationMemory(tmp_path / "tm.sqlite") as tm:
         tm.store("我们已经更换了质检团队。", reviewer_wording, origin="reviewed",
@@ -39,7 +31,7 @@ def test_reviewed_memory_hit_is_not_edited(tmp_path: Path) -> None:
 
 
 def test_timings_cover_every_step(tmp_path: Path) -> None:
-    src = make_docx(tmp_path / "b.docx", ["我们已经联系了所有买家。"])
+    src = build_simple(tmp_path / "b.docx", ["我们已经联系了所有买家。"])
     pipeline = Pipeline(RunOptions(grammar="none"))
     try:
         result = pipeline.run(src)
