@@ -222,7 +222,7 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def others_cores(sample_s: float = 2.0) -> float:
+def others_cores(sample_s: float = 1.0) -> float:
     """Cores the rest of the machine kept busy over ``sample_s`` (this process is idle)."""
     b0, t0 = _busy_seconds(), time.monotonic()
     time.sleep(sample_s)
@@ -238,7 +238,9 @@ def wait_quiet(max_wait_s: float, threshold: float = 0.15) -> tuple[float, float
     while True:
         load = others_cores()
         waited = time.monotonic() - t0
-        if load < threshold or waited >= max_wait_s:
+        if load < threshold:
+            return (0.0 if waited < 1.5 else waited), load
+        if waited >= max_wait_s:
             return waited, load
         time.sleep(3)
 

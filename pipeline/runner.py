@@ -217,7 +217,8 @@ class Pipeline:
                 from .memory import remember
 
                 remember(doc, self.memory, self.model.id, self.glossary.version)
-            write_report(doc, outputs["report"])
+        # Last, outside the timer, so the report's timings include the write step.
+        write_report(doc, outputs["report"])
         return RunResult(doc, outputs)
 
     def describe(self, doc: Document) -> None:

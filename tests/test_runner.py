@@ -41,3 +41,7 @@ def test_timings_cover_every_step(tmp_path: Path) -> None:
     assert set(timings) >= {"read", "segment", "protect", "translate", "glossary", "grammar",
                             "qa", "write"}
     assert all(v >= 0 for v in timings.values())
+    import json
+
+    report = json.loads(result.outputs["report"].read_text(encoding="utf-8"))
+    assert "write" in report["timings_s"]

@@ -10,6 +10,7 @@ import typer
 from .common import console, out, print_json, user_errors
 from .run import (
     Acronyms,
+    BatchSize,
     BatchTokens,
     BeamSize,
     ComputeType,
@@ -85,7 +86,8 @@ def batch(
     languagetool_url: LanguageToolUrl = None,
     model: ModelDir = None,
     beam_size: BeamSize = 4,
-    batch_tokens: BatchTokens = 512,
+    batch_size: BatchSize = 16,
+    batch_tokens: BatchTokens = 0,
     inter_threads: InterThreads = 0,
     intra_threads: IntraThreads = 1,
     compute_type: ComputeType = "int8",
@@ -106,7 +108,7 @@ def batch(
             glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
             acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url,
             memory=memory, model=model,
-            engine=engine_options(beam_size, batch_tokens, inter_threads, intra_threads,
+            engine=engine_options(beam_size, batch_size, batch_tokens, inter_threads, intra_threads,
                                   compute_type),
             qa=not no_qa)
         with RichProgress() as progress:
