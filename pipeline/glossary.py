@@ -40,8 +40,10 @@ COLUMN_ALIASES: dict[str, str] = {
     "wrong_renderings": "wrong", "wrong": "wrong", "wrong_en": "wrong",
     "priority": "priority", "优先级": "priority",
     "note": "note", "notes": "note", "备注": "note",
+    "allowed": "allowed", "allowed_renderings": "allowed", "alternatives": "allowed",
 }
-TSV_COLUMNS = ["zh_variants", "canonical", "acronym", "wrong_renderings", "priority", "note"]
+TSV_COLUMNS = ["zh_variants", "canonical", "acronym", "wrong_renderings", "priority", "note",
+               "allowed"]
 PRIORITIES = ("normal", "low")
 
 _SEP_RE = re.compile(r"[|｜]")  # the full-width bar is what a Chinese IME types
@@ -97,6 +99,9 @@ class Term:
     # Wrong only where this term is in the source (too common to replace everywhere);
     # written with a leading "?" in the wrong_renderings column.
     flag_renderings: tuple[str, ...] = ()
+    # Correct English other than the canonical form (word forms aside): QA accepts them
+    # where the term is in the source ("returned items" for 退货商品). Never rewritten.
+    allowed: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
 
@@ -107,7 +112,8 @@ class Term:
     def to_dict(self) -> dict[str, Any]:
         return {"zh_variants": list(self.zh_variants), "canonical": self.canonical,
                 "acronym": self.acronym, "wrong_renderings": list(self.wrong_renderings),
-                "flag_renderings": list(self.flag_renderings), "priority": self.priority,
+                "flag_renderings": list(self.flag_renderings), "allowed": list(self.allowed),
+                "priority": self.priority,
                 "note": self.note, "source": self.source, "line": self.line}
 
 
@@ -208,7 +214,7 @@ def _parse_row(cells: list[str], header: list[str], origin: str, line: int) -> T
     if len(cells) < needed:
         raise err(f"{len(cells)} column{'s' if len(cells) != 1 else ''}, expected {ncols} "
                   "(columns must be separated by tabs)")
-    row = {f: "" for f in ("zh", "canonical", "acronym", "wrong", "priority", "note")}
+    row = {f: "" for f in ("zh", "canonical", "acronym", "wrong", "priority", "note", "allowed")}
     for name, cell in zip(header, cells, strict=False):  # short rows: missing cells empty
         if name:
             row[name] = cell
@@ -251,8 +257,14 @@ def _parse_row(cells: list[str], header: list[str], origin: str, line: int) -> T
                       "(matching is case-insensitive)")
         if item not in target:
             target.append(item)
+    allowed: list[str] = []
+    for item in _split_list(row["allowed"]):
+        if _en_key(item) in {_en_key(w) for w in wrong + flags}:
+            raise err(f"'{item}' is both allowed and a wrong rendering")
+        if _en_key(item) != _en_key(canonical) and item not in allowed:
+            allowed.append(item)
     return Term(tuple(variants), canonical, acronym, tuple(wrong), _squash(row["note"]),
-                priority, tuple(flags), origin, line)
+                priority, tuple(flags), tuple(allowed), origin, line)
 
 
 def _check_terms(terms: Sequence[Term]) -> None:
@@ -403,7 +415,7 @@ def sanitize_terms(terms: Iterable[Term]) -> tuple[list[Term], list[str]]:
         flags = tuple(f for f in (_squash(_SEP_RE.sub("/", f)) for f in t.flag_renderings)
                       if _has_edges(f) and _en_key(f) != _en_key(canonical))
         clean = Term(tuple(variants), canonical, acronym.strip(), tuple(wrong),
-                     _squash(t.note), priority, flags, t.source, t.line)
+                     _squash(t.note), priority, flags, t.allowed, t.source, t.line)
         for v in variants:
             zh_seen[zh_key(v)] = clean
         out.append(clean)
@@ -425,7 +437,7 @@ def format_tsv(terms: Iterable[Term], comments: Iterable[str] = ()) -> str:
     for t in terms:
         wrong = list(t.wrong_renderings) + [f"?{f}" for f in t.flag_renderings]
         cells = ["|".join(t.zh_variants), t.canonical, t.acronym, "|".join(wrong),
-                 "" if t.priority == "normal" else t.priority, t.note]
+                 "" if t.priority == "normal" else t.priority, t.note, "|".join(t.allowed)]
         lines.append("\t".join(_tsv_cell(c, i == 0) for i, c in enumerate(cells)))
     return "\n".join(lines) + "\n"
 

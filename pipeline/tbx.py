@@ -199,7 +199,7 @@ def _parse_entry(entry: etree._Element, origin: str) -> Term | None:
     priority = "low" if PRIORITY_LOW in (n.lower() for n in notes) else "normal"
     note = "; ".join(n for n in notes if n.lower() != PRIORITY_LOW)
     return Term(tuple(zh), canonical, acronym, tuple(dict.fromkeys(wrong)), note, priority,
-                tuple(dict.fromkeys(flags)), origin, entry.sourceline or 0)
+                tuple(dict.fromkeys(flags)), source=origin, line=entry.sourceline or 0)
 
 
 def _parser() -> etree.XMLParser:

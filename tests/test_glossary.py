@@ -505,3 +505,14 @@ def test_cli_check_and_list(tmp_path: Path) -> None:
     res = runner.invoke(app, ["list"], env={"COLUMNS": "200"})
     assert res.exit_code == 0
     assert "Order Defect Rate" in res.stdout and "订单缺陷率" in res.stdout
+
+
+def test_allowed_column_is_read_and_written_back():
+    text = ("zh_variants\tcanonical\twrong_renderings\tallowed\n"
+            "退货商品\treturned item\treturn goods\treturned goods|returned products\n")
+    [term] = parse_glossary(text, "t.tsv")
+    assert term.allowed == ("returned goods", "returned products")
+    assert parse_glossary(format_tsv([term]), "t.tsv") == [term]
+    with pytest.raises(GlossaryError, match="both allowed and a wrong rendering"):
+        parse_glossary("zh_variants\tcanonical\twrong_renderings\tallowed\n"
+                       "退货商品\treturned item\treturn goods\treturn goods\n", "t.tsv")
