@@ -14,7 +14,13 @@ and every difference between what was expected and what came back is reported:
   ("stale"): not applied unless ``force``; listed;
 * rows whose id moved (a paragraph was inserted in the original) but whose fingerprint
   matches exactly one sentence: applied there; listed as ``moved``;
-* unknown ids: listed with their English.
+* unknown ids: listed with their English;
+* rows that could not be read (no id, too few cells): listed as ``unreadable``.
+
+A review table split in two (Word's Split Table, LibreOffice) is read as one.
+Everything is checked before anything is written: the review, the original, the memory
+(opened, and writable) and the output names; then the English and the apply report
+appear together (``fileio.OutputSet``) or not at all.
 
 QA runs on the result, so a reviewer's typo in a number is flagged like a machine's.
 A polish review (``Original | Polished``) is handled the same way and writes
@@ -54,6 +60,7 @@ class ApplyResult:
     stale_ids: dict[str, int] = field(default_factory=dict, repr=False)
     moved: list[dict[str, Any]] = field(default_factory=list)  # matched by fingerprint
     unknown: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: list[dict[str, Any]] = field(default_factory=list)  # rows not read
     empty: list[dict[str, Any]] = field(default_factory=list)  # English cleared: MT kept
     rejected: list[str] = field(default_factory=list)  # status "rejected": applied, not stored
     comments: list[dict[str, Any]] = field(default_factory=list)
@@ -90,7 +97,8 @@ class ApplyResult:
                 "deleted": len(self.deleted), "duplicates": len(self.duplicates),
                 "altered_source": len(self.altered_source), "stale": len(self.stale),
                 "moved": len(self.moved),
-                "unknown": len(self.unknown), "empty": len(self.empty),
+                "unknown": len(self.unknown), "unreadable": len(self.unreadable),
+                "empty": len(self.empty),
                 "rejected": len(self.rejected),
             },
             "qa": self.qa_counts(),
@@ -102,6 +110,7 @@ class ApplyResult:
             "stale": self.stale,
             "moved": self.moved,
             "unknown": self.unknown,
+            "unreadable": self.unreadable,
             "empty": self.empty,
             "rejected": self.rejected,
             "comments": self.comments,
@@ -242,13 +251,39 @@ def apply_review(review_path: Path, source: Path | None = None, out_dir: Path | 
                  glossaries: list[Path] | None = None, builtin_glossary: bool = True) -> ApplyResult:
     """Apply the review at ``review_path``; write ``<stem>.en.docx`` and
     ``<stem>.apply-review.json`` into ``out_dir`` (default: the review's folder)."""
+    review_path = Path(review_path)
+    data = read_review(review_path)
+    tm = _open_memory(memory_path)  # before any work: a bad memory must not cost outputs
+    try:
+        return _apply(review_path, data, tm, source, out_dir, memory_path, force, glossaries,
+                      builtin_glossary)
+    finally:
+        if tm is not None:
+            tm.close()
+
+
+def _open_memory(memory_path: Path | None) -> Any:
+    if memory_path is None:
+        return None
+    from .memory import TranslationMemory
+
+    tm = TranslationMemory(Path(memory_path))
+    if tm.readonly:
+        tm.close()
+        raise InputError(f"translation memory {memory_path} is read-only: the reviewed "
+                         "sentences cannot be stored (nothing was written)")
+    return tm
+
+
+def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
+           out_dir: Path | None, memory_path: Path | None, force: bool,
+           glossaries: list[Path] | None, builtin_glossary: bool) -> ApplyResult:
+    from .fileio import OutputSet
     from .reader import read_docx
     from .runner import sha256_file
     from .segment import segment_document
     from .writer import write_docx
 
-    review_path = Path(review_path)
-    data = read_review(review_path)
     warnings = list(data.warnings)
     src = Path(source) if source is not None else data.source_path
     if src is None:
@@ -275,7 +310,8 @@ def apply_review(review_path: Path, source: Path | None = None, out_dir: Path | 
     report_suffix = ".polished.report.json" if polish else ".report.json"
     baseline = _load_baseline(review_path, [source_stem(review_path, data.metadata),
                                             source_stem(review_path, {}), stem], report_suffix)
-    result = ApplyResult(review_path, src, doc, warnings=warnings, baseline=baseline is not None)
+    result = ApplyResult(review_path, src, doc, warnings=warnings, baseline=baseline is not None,
+                         unreadable=list(data.unreadable))
     if baseline is None:
         warnings.append(f"no {stem}{report_suffix} beside the review: edits cannot be told "
                         "from unchanged rows, and deleted rows keep the source text")
@@ -294,7 +330,8 @@ def apply_review(review_path: Path, source: Path | None = None, out_dir: Path | 
                 result.deleted.append({"id": seg.id, "source": seg.source, "kept": kept,
                                        "text": seg.text})
             continue
-        altered = row.source_altered or (not row.fingerprint and row.source != seg.source)
+        altered = row.source_altered or (row.has_source and not row.fingerprint
+                                         and row.source != seg.source)
         if altered:
             result.altered_source.append({"id": seg.id, "row": row.row,
                                           "original_source": seg.source,
@@ -339,23 +376,20 @@ def apply_review(review_path: Path, source: Path | None = None, out_dir: Path | 
     report_path = folder / f"{stem}.apply-review.json"
     if english_path.resolve() == src.resolve() or english_path.resolve() == review_path.resolve():
         raise InputError(f"{english_path}: refusing to overwrite an input")
-    write_docx(doc, english_path, force=True)
-    result.outputs = {"english": english_path, "report": report_path}
-
-    if memory_path is not None and store:
-        from .memory import TranslationMemory
-
-        with TranslationMemory(Path(memory_path)) as tm:
+    with OutputSet(force=True) as outputs:
+        outputs.stage(english_path, lambda tmp: write_docx(doc, tmp, force=True))
+        result.outputs = {"english": english_path, "report": report_path}
+        if tm is not None and store:
             res = tm.store_many(store, "reviewed", str(data.metadata.get("model", "")),
                                 str(data.metadata.get("glossary", "")))
-        result.memory = {"path": str(memory_path), "stored": len(store),
-                         "inserted": res.inserted, "updated": res.updated,
-                         "unchanged": res.unchanged}
-    elif memory_path is not None:
-        result.memory = {"path": str(memory_path), "stored": 0}
-
-    atomic_write_text(report_path,
-                      json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+            result.memory = {"path": str(memory_path), "stored": len(store),
+                             "inserted": res.inserted, "updated": res.updated,
+                             "unchanged": res.unchanged}
+        elif tm is not None:
+            result.memory = {"path": str(memory_path), "stored": 0}
+        outputs.stage(report_path, lambda tmp: atomic_write_text(
+            tmp, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"))
+        outputs.commit()
     return result
 
 

@@ -9,6 +9,13 @@ Order of work (per *group* of documents; by default the group is every document)
 3. finish each document (glossary, grammar, QA, write, remember), ``jobs`` threads at a
    time, recording it in the manifest as soon as its three outputs are in place.
 
+Never losing a person's work: the manifest also records the sha256 of each output the
+batch wrote. An existing output is replaced only if it is still exactly what the batch
+wrote (or with ``force``); an output edited since (a reviewed ``.review.docx``, an English
+made by ``apply-review``) or one the manifest does not know is kept, and the document is
+reported ``kept`` with the names and the reason. Outputs the batch may not replace are
+placed with an atomic no-overwrite (``fileio.place``).
+
 Resume: ``OUT_DIR/.pipeline-batch.json`` (+ its append-only journal ``.jsonl`` while a
 run is going) maps each input (relative path) to the sha256 of
 the input and a fingerprint of the settings (run options + model id + glossary version)
@@ -74,7 +81,7 @@ class NoProgress:
 @dataclass
 class DocResult:
     file: str  # path relative to SRC_DIR, "/"-separated
-    status: str  # "ok" | "skipped" (up to date) | "failed"
+    status: str  # "ok" | "skipped" (up to date) | "kept" (outputs edited by hand) | "failed"
     segments: int = 0
     memory_hits: int = 0  # exact memory hits used (reviewed or same-model machine)
     fuzzy: int = 0  # segments with a fuzzy memory suggestion
@@ -82,12 +89,13 @@ class DocResult:
     seconds: float = 0.0
     reason: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)  # outputs not replaced (relative paths)
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "status": self.status, "segments": self.segments,
                 "memory_hits": self.memory_hits, "fuzzy": self.fuzzy,
                 "machine": self.machine, "seconds": round(self.seconds, 3),
-                "reason": self.reason, "outputs": self.outputs}
+                "reason": self.reason, "outputs": self.outputs, "kept": self.kept}
 
 
 @dataclass
@@ -119,7 +127,8 @@ class BatchResult:
             "memory": str(self.memory) if self.memory else None, "model": self.model,
             "documents": [d.to_dict() for d in self.documents],
             "totals": {"files": len(self.documents), "ok": self.count("ok"),
-                       "skipped": self.count("skipped"), "failed": self.failed,
+                       "skipped": self.count("skipped"), "kept": self.count("kept"),
+                       "failed": self.failed,
                        "segments": sum(d.segments for d in self.documents),
                        "memory_hits": sum(d.memory_hits for d in self.documents),
                        "engine_inputs": self.engine_inputs},
@@ -286,6 +295,7 @@ class _Job:
     sha: str
     outputs: dict[str, Path]
     doc: Document | None = None
+    replace: list[Path] = field(default_factory=list)  # existing outputs that are ours
     seconds: float = 0.0
     result: DocResult | None = None
 
@@ -309,13 +319,19 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
         raise InputError(f"{src_dir} is not a folder")
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir} exists and is not a folder")
+    if out_dir.resolve() == src_dir.resolve():
+        # The outputs would be read as inputs by the next run, and discover() skips the
+        # output folder: the batch would silently do nothing.
+        raise InputError(f"--out {out_dir} is the source folder: give a separate output "
+                         "folder (it may lie inside the source folder)")
     options = options or RunOptions()
     if use_memory and options.memory is None:
         options = replace(options, memory=default_memory(src_dir))
     elif not use_memory:
         options = replace(options, memory=None)
-    # Outputs go where the batch says, always replaced (they are this batch's own).
-    options = replace(options, out_dir=None, force=True)
+    # Outputs go where the batch says; existing ones are replaced only with --force or
+    # when they are still exactly what this batch wrote (see _protected).
+    options = replace(options, out_dir=None, force=force)
     progress = progress or NoProgress()
     jobs = max(1, jobs)
 
@@ -355,6 +371,14 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
                                        outputs=dict(entry.get("outputs", {})))
                 result.documents.append(job.result)
                 continue
+            if not force:
+                kept, job.replace = _protected(job.outputs, manifest.docs.get(rel), out_dir)
+                if kept:
+                    job.result = DocResult(
+                        rel, "kept", reason="; ".join(f"{name} {why}" for name, why in kept)
+                        + " (use --force to replace)", kept=[name for name, _ in kept])
+                    result.documents.append(job.result)
+                    continue
             todo.append(job)
 
         progress.start("prepare", len(todo))
@@ -428,7 +452,7 @@ def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Jo
         t0 = time.perf_counter()
         try:
             _clear_stale_tmp(job.outputs.values())
-            pipelines.get().finish(job.doc, job.outputs)
+            pipelines.get().finish(job.doc, job.outputs, replace=job.replace)
         except Exception as exc:
             job.seconds += time.perf_counter() - t0
             return DocResult(job.rel, "failed", segments=len(job.doc.segments),
@@ -445,6 +469,7 @@ def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Jo
         manifest.record(job.rel, {
             "status": "ok", "sha256": job.sha, "settings": settings,
             "segments": res.segments, "outputs": res.outputs,
+            "hashes": {k: _hash(p) for k, p in job.outputs.items()},
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         job.doc = None  # free the document: big libraries stay within memory
         return res
@@ -461,6 +486,39 @@ def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Jo
         for fut in futures:  # stop what has not started; running ones finish cleanly
             fut.cancel()
         raise
+
+
+def _hash(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
+
+
+def _protected(outputs: dict[str, Path], entry: dict[str, Any] | None,
+               out_dir: Path) -> tuple[list[tuple[str, str]], list[Path]]:
+    """Which existing outputs must be kept (name, why) and which may be replaced.
+
+    An output may be replaced only when the manifest recorded its sha256 when this batch
+    wrote it and the file is still exactly that: anything else may hold a person's work.
+    """
+    hashes = (entry or {}).get("hashes") or {}
+    recorded = (entry or {}).get("outputs") or {}
+    kept: list[tuple[str, str]] = []
+    ours: list[Path] = []
+    for kind, path in outputs.items():
+        if not path.exists():
+            continue
+        name = path.relative_to(out_dir).as_posix()
+        if path.is_dir():
+            kept.append((name, "is a folder"))
+        elif not hashes.get(kind) or recorded.get(kind) != name:
+            kept.append((name, "was not written by this batch"))
+        elif _hash(path) != hashes[kind]:
+            kept.append((name, "was changed after the batch wrote it"))
+        else:
+            ours.append(path)
+    return kept, ours
 
 
 def _clear_stale_tmp(outputs: Iterable[Path]) -> None:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .model import Document, Origin, Severity
+from .model import Document, Note, Origin, Severity
 
 ORIGINS = ("machine", "reviewed")
 SCHEMA_VERSION = "1"
@@ -167,12 +167,25 @@ class TranslationMemory:
 
     One connection per object; the object may be shared between threads (a lock
     serialises use of the connection). For parallel *processes* open one each.
+
+    ``readonly=True`` opens without ever writing (stats, export). A memory that cannot be
+    written (read-only file, folder or medium) is opened read-only too, with
+    ``self.readonly`` set: lookups work, ``record_use`` does nothing and a store is an
+    InputError. A damaged file (page corruption) is an InputError naming it, not a crash.
     """
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, readonly: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        self.readonly = False
+        if self.path.is_dir():
+            raise InputError(f"translation memory {self.path} is a folder: give the memory "
+                             f"file, e.g. {self.path / 'memory.sqlite'}")
+        if (not create or readonly) and not self.path.is_file():
             raise InputError(f"translation memory {self.path} does not exist")
+        self._lock = threading.RLock()
+        if readonly:
+            self._open_readonly()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
@@ -180,11 +193,18 @@ class TranslationMemory:
                                          isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise InputError(f"cannot open translation memory {self.path}: {exc}") from None
-        self._lock = threading.RLock()
         try:
             self._setup()
+        except sqlite3.OperationalError as exc:
+            self._conn.close()
+            if self.path.is_file() and _cannot_write(exc):
+                self._open_readonly()
+                return
+            raise InputError(f"cannot open translation memory {self.path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             self._conn.close()
+            if "malformed" in str(exc):
+                raise self._damaged(exc) from None
             if "not a database" in str(exc):
                 raise InputError(f"{self.path} is not a translation memory ({exc})") from None
             raise InputError(f"cannot open translation memory {self.path}: {exc}") from None
@@ -220,6 +240,60 @@ class TranslationMemory:
             c.execute("INSERT OR IGNORE INTO tm_meta(key, value) VALUES ('created', ?)",
                       (now_iso(),))
 
+    def _open_readonly(self) -> None:
+        """Open for reading only; a WAL memory on a read-only medium needs ``immutable``
+        (its shared-memory file cannot be created)."""
+        uri = self.path.resolve().as_uri()
+        last: Exception | None = None
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                self._conn = sqlite3.connect(uri + query, uri=True, isolation_level=None,
+                                             timeout=_BUSY_TIMEOUT_MS / 1000,
+                                             check_same_thread=False)
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            try:
+                tables = {r[0] for r in self._conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'")}
+                if "tm_meta" not in tables:
+                    self._conn.close()
+                    raise InputError(f"{self.path} is not a translation memory")
+                row = self._conn.execute(
+                    "SELECT value FROM tm_meta WHERE key='schema'").fetchone()
+            except sqlite3.OperationalError as exc:
+                self._conn.close()
+                last = exc
+                continue
+            except sqlite3.DatabaseError as exc:
+                self._conn.close()
+                if "malformed" in str(exc):
+                    raise self._damaged(exc) from None
+                raise InputError(f"{self.path} is not a translation memory ({exc})") from None
+            if row is None or row[0] != SCHEMA_VERSION:
+                self._conn.close()
+                raise InputError(f"{self.path}: unsupported translation memory schema "
+                                 f"{row[0] if row else '?'} (expected {SCHEMA_VERSION})")
+            self.readonly = True
+            return
+        raise InputError(f"cannot open translation memory {self.path} for reading: {last}")
+
+    def _damaged(self, exc: Exception) -> InputError:
+        return InputError(
+            f"translation memory {self.path} is damaged ({exc}): restore it from a backup, "
+            f"or save what is readable with: sqlite3 {self.path} .recover | sqlite3 "
+            "recovered.sqlite")
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Reading a damaged page is one clear InputError, not an sqlite3 traceback."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not _is_corruption(exc):
+                raise InputError(f"translation memory {self.path}: {exc}") from None
+            raise self._damaged(exc) from None
+
     def _ensure_wal(self) -> None:
         """Switch to WAL. The switch needs an exclusive lock and SQLite does not always
         call the busy handler for it (two openers of a new file), so retry here."""
@@ -243,7 +317,9 @@ class TranslationMemory:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction. IMMEDIATE takes the write lock up front (waiting up to
         the busy timeout), so a read-then-write never fails on a lock upgrade."""
-        with self._lock:
+        if self.readonly:
+            raise InputError(f"translation memory {self.path} is read-only: cannot store")
+        with self._lock, self._guard():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -263,7 +339,7 @@ class TranslationMemory:
         self.close()
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._lock, self._guard():
             return self._conn.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
 
     # -- reading --------------------------------------------------------------------
@@ -273,7 +349,7 @@ class TranslationMemory:
         key = normalize(source)
         if not key:
             return None
-        with self._lock:
+        with self._lock, self._guard():
             row = self._conn.execute(f"SELECT {_COLUMNS} FROM tm WHERE key = ?",
                                      (key,)).fetchone()
         return _match(row) if row else None
@@ -304,7 +380,7 @@ class TranslationMemory:
                f" GROUP BY entry) AS g JOIN tm AS t ON t.id = g.entry"
                f" WHERE t.length BETWEEN ? AND ?"
                f" ORDER BY (2.0 * g.c) / (? + t.ngrams) DESC LIMIT ?")
-        with self._lock:
+        with self._lock, self._guard():
             rows = self._conn.execute(sql, (*grams, lo, hi, len(grams), _CANDIDATES)).fetchall()
         matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(key)  # seq2 is the one SequenceMatcher caches
@@ -327,7 +403,7 @@ class TranslationMemory:
         """Every entry, oldest first (streamed, not loaded at once)."""
         last = 0
         while True:
-            with self._lock:
+            with self._lock, self._guard():
                 rows = self._conn.execute(
                     f"SELECT {_COLUMNS}, id FROM tm WHERE id > ? ORDER BY id LIMIT ?",
                     (last, _CHUNK)).fetchall()
@@ -338,7 +414,7 @@ class TranslationMemory:
             last = rows[-1][9]
 
     def stats(self) -> dict[str, Any]:
-        with self._lock:
+        with self._lock, self._guard():
             c = self._conn
             entries = c.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
             by_origin = dict.fromkeys(ORIGINS, 0)
@@ -423,7 +499,7 @@ class TranslationMemory:
     def record_use(self, sources: Iterable[str]) -> None:
         """Count one reuse for each source (exact hits the memory step applied)."""
         keys = [(normalize(s),) for s in sources]
-        if not keys:
+        if not keys or self.readonly:  # a read-only memory is used, not counted
             return
         with self._write() as c:
             c.executemany("UPDATE tm SET uses = uses + 1 WHERE key = ?", keys)
@@ -439,6 +515,16 @@ class TranslationMemory:
                           [(g, row[0]) for g in _grams(key)])
             c.execute("DELETE FROM tm WHERE id = ?", (row[0],))
             return True
+
+
+def _cannot_write(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open database" in text
+
+
+def _is_corruption(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "corrupt" in text or "not a database" in text
 
 
 # -- the pipeline step ---------------------------------------------------------------
@@ -504,6 +590,11 @@ class MemoryStep:
                      step=self.name)
         if used:
             self.memory.record_use(used)
+        if self.memory.readonly:
+            doc.notes.append(Note("memory-readonly", f"translation memory {self.memory.path} "
+                                  "is read-only: used for lookups, but this run's "
+                                  "translations are not stored in it", Severity.WARNING,
+                                  self.name))
         # Not doc.meta["memory"]: the runner puts the memory's path there.
         doc.meta["memory_hits"] = {"exact": exact, "fuzzy": fuzzy}
         return doc
@@ -515,4 +606,6 @@ def remember(doc: Document, memory: TranslationMemory, model: str,
     glossary enforcement and grammar: what the user received) as a machine entry."""
     pairs = [(s.source, s.text) for s in doc.segments
              if s.translatable and s.origin is Origin.MACHINE and s.target is not None]
+    if memory.readonly:  # MemoryStep noted it on the document
+        return StoreResult()
     return memory.store_many(pairs, "machine", model, glossary_version)

@@ -1,7 +1,7 @@
 """`pipeline polish`: clean up an English appeal draft written by a Chinese seller.
 
-Input: a DOCX, or a UTF-8 ``.txt`` with one paragraph per line. Each paragraph is split
-into sentences (one review row each); every sentence goes through glossary
+Input: a DOCX, or a UTF-8 (or UTF-16) ``.txt`` with one paragraph per line. Each
+paragraph is split into sentences (one review row each); every sentence goes through glossary
 normalisation, the post-edit rules and the grammar backend (see :mod:`pipeline.grammar`).
 
 Outputs (next to the input, or in ``--out``):
@@ -159,18 +159,53 @@ def _outputs(path: Path, out_dir: Path | None, suffix: str, force: bool) -> dict
     return outputs
 
 
-def _read_text(path: Path) -> tuple[str, bool]:
-    """The file's text and whether it started with a UTF-8 byte-order mark."""
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+         (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe", "utf-16-le"),
+         (b"\xfe\xff", "utf-16-be"))
+
+
+def _sniff_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark (mostly ASCII text: every other byte is 0)."""
+    head = data[:4096]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    if odd > half * 0.4 and even == 0:
+        return "utf-16-le"
+    if even > half * 0.4 and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _read_text(path: Path) -> tuple[str, bytes, str]:
+    """The file's text, its byte-order mark (b"" if none) and its encoding.
+
+    UTF-8 (with or without BOM) and UTF-16/UTF-32 with a BOM (Windows Notepad's
+    "Unicode") are read; the polished .txt is written back in the same encoding.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{path}: not a text file (binary data)")
+    bom, encoding = b"", "utf-8"
+    for mark, enc in _BOMS:
+        if data.startswith(mark):
+            bom, encoding = mark, enc
+            break
+    else:
+        sniffed = _sniff_utf16(data) if b"\x00" in data[:4096] else None
+        if sniffed is not None:
+            encoding = sniffed
+        elif b"\x00" in data[:4096]:
+            raise InputError(f"{path}: not a text file (binary data; text files must be "
+                             "UTF-8 or UTF-16)")
     try:
-        return data.decode("utf-8-sig"), data.startswith(b"\xef\xbb\xbf")
+        text = data[len(bom):].decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise InputError(f"{path}: not {encoding.upper()} text "
+                         f"(byte {exc.start + len(bom)})") from None
+    return text, bom, encoding
 
 
 def _text_document(path: Path, text: str) -> tuple[Document, list[str]]:
@@ -208,7 +243,7 @@ def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper"
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if suffix == ".txt":
-        text, bom = _read_text(path)
+        text, bom, encoding = _read_text(path)
         doc, parts = _text_document(path, text)
     else:
         from .reader import read_docx
@@ -233,10 +268,9 @@ def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper"
         for block in doc.blocks:  # block "lineN" is parts[2 * (N - 1)]
             lines[(int(block.id.removeprefix("line")) - 1) * 2] = block.target_text()
         result.lines = len(parts) // 2 + (1 if parts[-1] else 0)
-        data = ("\ufeff" if bom else "") + "".join(lines)
-        # Bytes, not text mode: line endings are written exactly as they were read.
-        atomic_write(outputs["polished"], lambda p: p.write_bytes(data.encode("utf-8")),
-                     force=True)
+        data = bom + "".join(lines).encode(encoding)
+        # Bytes, not text mode: line endings and the encoding are kept as they were read.
+        atomic_write(outputs["polished"], lambda p: p.write_bytes(data), force=True)
     else:
         from .review import write_review
         from .writer import write_docx

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,8 +195,17 @@ class Pipeline:
                 elapsed * len(d.segments) / total, 4)
         return sent
 
-    def finish(self, doc: Document, outputs: dict[str, Path]) -> RunResult:
-        """glossary -> grammar -> QA -> write (review, English, report)."""
+    def finish(self, doc: Document, outputs: dict[str, Path],
+               replace: Collection[Path] | None = None) -> RunResult:
+        """glossary -> grammar -> QA -> write (review, English, report).
+
+        The three outputs are written to temporary files first and put in place together
+        (``fileio.OutputSet``): a failure (full disk, an output that appeared meanwhile)
+        leaves none of them. Existing outputs are replaced only with ``options.force``,
+        or when listed in ``replace`` (batch: the files it wrote itself, untouched since);
+        every other name must still be free when the outputs are placed (atomic check).
+        """
+        from .fileio import OutputSet
         from .report import write_report
         from .review import write_review
         from .writer import write_docx
@@ -209,16 +218,35 @@ class Pipeline:
             with Timer(doc, "qa"):
                 self.qa(doc)
         self.describe(doc)
-        with Timer(doc, "write"):
-            # The English DOCX first: if the input cannot be rebuilt, nothing is written.
-            write_docx(doc, outputs["english"], force=True)
-            write_review(doc, outputs["review"])
-            if self.memory is not None:
-                from .memory import remember
+        allowed = {Path(p) for p in replace or ()}
+        sets = {True: OutputSet(force=True), False: OutputSet(force=False)}
 
-                remember(doc, self.memory, self.model.id, self.glossary.version)
-        # Last, outside the timer, so the report's timings include the write step.
-        write_report(doc, outputs["report"])
+        def stage(kind: str, write: Callable[[Path], object]) -> None:
+            path = outputs[kind]
+            sets[self.options.force or path in allowed].stage(path, write)
+
+        try:
+            with Timer(doc, "write"):
+                # The English DOCX first: if the input cannot be rebuilt, nothing is written.
+                stage("english", lambda tmp: write_docx(doc, tmp, force=True))
+                stage("review", lambda tmp: write_review(doc, tmp))
+                if self.memory is not None:
+                    from .memory import remember
+
+                    remember(doc, self.memory, self.model.id, self.glossary.version)
+            # Last, outside the timer, so the report's timings include the write step.
+            stage("report", lambda tmp: write_report(doc, tmp))
+            # New names first (they can fail when taken); then the replacements.
+            placed = sets[False].commit()
+            try:
+                sets[True].commit()
+            except BaseException:
+                for path in placed:  # all or nothing: take back the new names just placed
+                    path.unlink(missing_ok=True)
+                raise
+        finally:
+            for s in sets.values():
+                s.discard()
         return RunResult(doc, outputs)
 
     def describe(self, doc: Document) -> None:

@@ -62,7 +62,7 @@ def _clean(text: str) -> str:
 
 
 def export_tmx(memory: TranslationMemory, path: Path, srclang: str = "zh-CN",
-               tgtlang: str = "en-US") -> int:
+               tgtlang: str = "en-US", *, force: bool = True) -> int:
     """Write every entry to a TMX 1.4 file (atomically); returns the number of TUs."""
     from lxml import etree
 
@@ -98,7 +98,7 @@ def export_tmx(memory: TranslationMemory, path: Path, srclang: str = "zh-CN",
                     xf.write("\n  ")
                 xf.write("\n")
 
-    atomic_write(Path(path), write)
+    atomic_write(Path(path), write, force=force)
     return count
 
 

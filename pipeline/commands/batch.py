@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import console, out, print_json, user_errors
+from .common import check_languagetool_url, console, out, print_json, user_errors
 from .run import (
     Acronyms,
     BatchSize,
@@ -93,7 +93,9 @@ def batch(
     compute_type: ComputeType = "int8",
     no_qa: NoQA = False,
     group: Annotated[int, typer.Option(help="Documents per engine pass (0 = all at once).")] = 0,
-    force: Annotated[bool, typer.Option("--force", help="Redo documents that are up to date.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Redo documents that are up to date, and replace outputs edited by "
+                        "hand or not written by the batch.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
 ) -> None:
     """Translate every .docx under SRC_DIR into OUT_DIR (re-runs skip finished documents)."""
@@ -104,6 +106,7 @@ def batch(
 
         if jobs < 1:
             raise InputError("--jobs must be at least 1")
+        check_languagetool_url(languagetool_url)
         options = RunOptions(
             glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
             acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url,
@@ -131,13 +134,22 @@ def show_summary(summary: dict[str, Any]) -> None:
     for col, justify in (("file", "left"), ("status", "left"), ("segments", "right"),
                          ("memory hits", "right"), ("time (s)", "right"), ("reason", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    style = {"ok": "green", "skipped": "dim", "failed": "bold red"}
+    style = {"ok": "green", "skipped": "dim", "kept": "bold yellow", "failed": "bold red"}
     for d in summary["documents"]:
         table.add_row(d["file"], f"[{style[d['status']]}]{d['status']}[/]", str(d["segments"]),
                       str(d["memory_hits"]), f"{d['seconds']:.1f}", d["reason"])
     out.print(table)
     t = summary["totals"]
+    if not t["files"]:
+        console.print(f"[bold yellow]warning:[/] no .docx files found under "
+                      f"{summary['src_dir']} (hidden folders and the output folder are "
+                      "skipped)", soft_wrap=True)
     out.print(f"{t['files']} files: {t['ok']} done, {t['skipped']} up to date, "
-              f"{t['failed']} failed; {t['segments']} segments, {t['memory_hits']} from memory, "
+              f"{t['kept']} kept, {t['failed']} failed; {t['segments']} segments, {t['memory_hits']} from memory, "
               f"{t['engine_inputs']} sent to the engine; {summary['seconds']:.1f}s. "
               f"Memory: {summary['memory'] or 'none'}", soft_wrap=True)
+    if t["kept"]:
+        console.print(f"[bold yellow]{t['kept']} document(s) kept their existing outputs[/]: "
+                      "an output was edited after the batch wrote it, or was not written by "
+                      "it; nothing was replaced (see the reason column; --force replaces)",
+                      soft_wrap=True)

@@ -42,6 +42,26 @@ def user_errors() -> Iterator[None]:
                    "(set PIPELINE_DEBUG=1 to see the traceback)", 2) from None
 
 
+def check_languagetool_url(url: str | None) -> None:
+    """Refuse (exit 2, before any work) a --languagetool-url / PIPELINE_LANGUAGETOOL_URL
+    that is not an http(s) server URL, instead of silently falling back to Harper."""
+    from urllib.parse import urlsplit
+
+    from ..errors import InputError
+
+    if url is None:
+        return
+    bad = InputError(f"--languagetool-url {url!r} is not an http(s) server URL "
+                     "(e.g. http://localhost:8081/)")
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise bad from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in url.strip():
+        raise bad
+
+
 def print_json(data: Any) -> None:
     import json
 

@@ -14,16 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .common import user_errors
+
 app = typer.Typer(help="Translation memory: import/export TMX, stats", no_args_is_help=True)
 
 MemoryOpt = Annotated[Path, typer.Option(
     "--memory", "-m",
     help="Translation memory database (SQLite), e.g. LIBRARY/.pipeline/memory.sqlite.")]
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(getattr(exc, "exit_code", 2))
 
 
 @app.command("import")
@@ -35,15 +32,12 @@ def import_cmd(
                                         "reviewed (always reused) or machine.")] = "reviewed",
 ) -> None:
     """Import translation units from a TMX file (created if the memory is new)."""
-    from ..errors import PipelineError
-    from ..memory import TranslationMemory
-    from ..tmx import import_tmx_report
+    with user_errors():
+        from ..memory import TranslationMemory
+        from ..tmx import import_tmx_report
 
-    try:
         with TranslationMemory(memory) as tm:
             res = import_tmx_report(tm, tmx_file, origin)
-    except PipelineError as exc:
-        raise _fail(exc) from None
     typer.echo(f"{tmx_file}: {res.read} units read, {res.inserted} new, {res.updated} "
                f"updated, {res.unchanged} unchanged, {res.kept} kept (reviewed entry wins), "
                f"{res.skipped} skipped")
@@ -61,18 +55,16 @@ def export_cmd(
     tgtlang: Annotated[str, typer.Option(help="xml:lang of the English side.")] = "en-US",
 ) -> None:
     """Export the whole memory as TMX 1.4."""
-    from ..errors import OutputError, PipelineError
-    from ..memory import TranslationMemory
-    from ..tmx import export_tmx
+    with user_errors():
+        from ..errors import OutputError
+        from ..memory import TranslationMemory
+        from ..tmx import export_tmx
 
-    target = out / f"{memory.stem}.tmx" if out.is_dir() else out
-    try:
+        target = out / f"{memory.stem}.tmx" if out.is_dir() else out
         if target.exists() and not force:
             raise OutputError(f"{target} already exists (use --force to overwrite)")
-        with TranslationMemory(memory, create=False) as tm:
-            n = export_tmx(tm, target, srclang, tgtlang)
-    except PipelineError as exc:
-        raise _fail(exc) from None
+        with TranslationMemory(memory, readonly=True) as tm:  # never writes the memory
+            n = export_tmx(tm, target, srclang, tgtlang, force=force)
     typer.echo(f"wrote {n} units to {target}")
 
 
@@ -82,14 +74,11 @@ def stats_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Entries by origin, model and glossary version."""
-    from ..errors import PipelineError
-    from ..memory import TranslationMemory
+    with user_errors():
+        from ..memory import TranslationMemory
 
-    try:
-        with TranslationMemory(memory, create=False) as tm:
+        with TranslationMemory(memory, readonly=True) as tm:  # never writes the memory
             st = tm.stats()
-    except PipelineError as exc:
-        raise _fail(exc) from None
     if as_json:
         typer.echo(json.dumps(st, ensure_ascii=False, indent=2))
         return

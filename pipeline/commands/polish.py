@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, out, print_json, user_errors
+from .common import check_languagetool_url, console, out, print_json, user_errors
 
 
 def polish(
@@ -39,6 +39,7 @@ def polish(
 
         if grammar not in BACKENDS:
             raise InputError(f"unknown grammar backend {grammar!r} ({', '.join(BACKENDS)})")
+        check_languagetool_url(languagetool_url)
         with console.status(f"Polishing {input.name}…"):
             result = polish_file(input, out_dir, grammar, languagetool_url, list(glossary or []),
                                  force, builtin_glossary=not no_builtin_glossary)

@@ -34,7 +34,8 @@ def apply_review(
     """Apply a reviewed review DOCX: writes <stem>.en.docx and <stem>.apply-review.json.
 
     Exit 0 when the English was written (findings are reported, not fatal); with
-    --strict, exit 1 when QA errors remain or rows were stale, unknown or conflicting.
+    --strict, exit 1 when QA errors remain or rows were stale, unknown, unreadable or
+    conflicting.
     """
     with user_errors():
         from ..apply_review import apply_review as run_apply
@@ -47,7 +48,7 @@ def apply_review(
             print_json(data)
         else:
             _show(data)
-        problems = bool(data["stale"] or data["unknown"] or
+        problems = bool(data["stale"] or data["unknown"] or data["unreadable"] or
                         any(d["conflict"] for d in data["duplicates"]))
         if strict and (data["qa"]["error"] or problems):
             raise typer.Exit(1)
@@ -77,6 +78,8 @@ def _show(data: dict[str, Any]) -> None:
          lambda d: f"{d['id']}: rows {d['rows']}" + (" [conflicting edits]" if d["conflict"] else "")),
         ("unknown", "Rows with unknown ids (ignored)",
          lambda d: f"row {d['row']} {d['id']}: {d['english'][:60]}"),
+        ("unreadable", "Rows that could not be read (NOT applied: fix them and run again)",
+         lambda d: f"row {d['row']} (table {d['table']}, {d['reason']}): {d['text'][:60]}"),
         ("empty", "Rows with the English cleared (draft English kept)",
          lambda d: f"{d['id']} (row {d['row']})"),
     ]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import console, out, print_json, user_errors
+from .common import check_languagetool_url, console, out, print_json, user_errors
 
 OutDir = Annotated[Path | None, typer.Option("--out", help="Output folder (default: next to the input).")]
 Glossaries = Annotated[list[Path] | None, typer.Option(
@@ -78,6 +78,7 @@ def run(
     with user_errors():
         from ..runner import Pipeline, RunOptions
 
+        check_languagetool_url(languagetool_url)
         options = RunOptions(
             out_dir=out_dir, glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
             acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url, memory=memory,
