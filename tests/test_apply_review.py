@@ -447,3 +447,141 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert "error:" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(_app(), ["qa", str(SAMPLE)])
     assert res.exit_code == 2 and "not a review document" in res.output
+
+
+# --- split tables, deleted columns, a bad memory (issue 12) ----------------------------------
+
+SECOND_HALF_ROW = "body/p28#0"  # near the end of the table: lands in the second part
+
+
+def split_table(review: Path, at: int, *, repeat_header: bool = False) -> int:
+    """Split the review table before its data row ``at`` as Word's Layout > Split Table
+    does (a second table after an empty paragraph); LibreOffice's page-break split also
+    repeats the header row. Returns the number of rows moved to the second table."""
+    d = docx.Document(str(review))
+    tbl = d.tables[0]._tbl
+    rows = tbl.findall(f"{W}tr")
+    second = copy.deepcopy(tbl)
+    for tr in rows[1 + at:]:
+        tbl.remove(tr)
+    second_rows = second.findall(f"{W}tr")
+    for tr in second_rows[(0 if not repeat_header else 1):1 + at]:
+        second.remove(tr)
+    para = copy.deepcopy(d.paragraphs[-1]._p)
+    for child in list(para):
+        if child.tag != f"{W}pPr":
+            para.remove(child)
+    tbl.addnext(para)
+    para.addnext(second)
+    d.save(str(review))
+    return len(rows) - 1 - at
+
+
+def test_split_table_rows_are_all_read(draft: Path) -> None:
+    before = read_review(draft)
+    moved = split_table(draft, 10)
+    assert moved > 20
+    d = docx.Document(str(draft))
+    assert len(d.tables) == 2
+    # The reviewer edits a row of the second table.
+    row = next(r for t in d.tables for r in t.rows if r.cells[0].text.startswith(SECOND_HALF_ROW))
+    _set(row.cells[2], "We sincerely apologise to every buyer for the trouble.")
+    d.save(str(draft))
+    after = read_review(draft)
+    assert after.tables == 2
+    assert [r.id for r in after.rows] == [r.id for r in before.rows]
+    result = apply_review(draft)
+    assert not result.deleted and not result.unreadable
+    assert {e["id"] for e in result.edited} == {SECOND_HALF_ROW}
+    assert "We sincerely apologise to every buyer for the trouble." in \
+        english_text(result.outputs["english"])
+
+
+def test_split_table_with_repeated_header(draft: Path) -> None:
+    before = read_review(draft)
+    split_table(draft, 5, repeat_header=True)
+    after = read_review(draft)
+    assert after.tables == 2
+    assert [(r.id, r.english) for r in after.rows] == [(r.id, r.english) for r in before.rows]
+    assert not apply_review(draft).deleted
+
+
+def test_unreadable_row_in_split_table_is_named(draft: Path) -> None:
+    split_table(draft, 10)
+    d = docx.Document(str(draft))
+    cell = d.tables[1].rows[2].cells[0]
+    _set(cell, "")  # the reviewer wiped the ID cell of a row in the second table
+    d.save(str(draft))
+    result = apply_review(draft)
+    assert len(result.unreadable) == 1 and result.unreadable[0]["table"] == 2
+    assert result.unreadable[0]["reason"] == "no segment id"
+    assert any("no segment id" in w for w in result.warnings)
+    res = CliRunner().invoke(_app(), ["apply-review", str(draft), "--strict"])
+    assert res.exit_code == 1 and "could not be read" in res.output
+
+
+@pytest.mark.skipif(_soffice() is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.slow
+def test_split_table_through_libreoffice(draft: Path, tmp_path: Path) -> None:
+    split_table(draft, 12)
+    edit_doc = docx.Document(str(draft))
+    row = next(r for t in edit_doc.tables for r in t.rows
+               if r.cells[0].text.startswith(SECOND_HALF_ROW))
+    _set(row.cells[2], "We apologise to the buyers for the trouble.")
+    edit_doc.save(str(draft))
+    lo_out = tmp_path / "lo"
+    lo_out.mkdir()
+    profile = (tmp_path / "lo-profile").as_uri()
+    proc = subprocess.run([_soffice(), f"-env:UserInstallation={profile}", "--headless",
+                           "--convert-to", "docx", "--outdir", str(lo_out), str(draft)],
+                          capture_output=True, text=True, timeout=240)
+    saved = lo_out / draft.name
+    if proc.returncode != 0 or not saved.is_file():
+        pytest.skip(f"soffice could not convert: {proc.stderr[-300:]}")
+    shutil.copy(saved, draft.parent / "lo.review.docx")
+    result = apply_review(draft.parent / "lo.review.docx")
+    assert not result.deleted and not result.unreadable
+    assert {e["id"] for e in result.edited} == {SECOND_HALF_ROW}
+    assert "We apologise to the buyers for the trouble." in english_text(result.outputs["english"])
+
+
+def _delete_column(review: Path, index: int) -> None:
+    d = docx.Document(str(review))
+    tbl = d.tables[0]._tbl
+    for tr in tbl.findall(f"{W}tr"):
+        tr.remove(tr.findall(f"{W}tc")[index])
+    grid = tbl.find(f"{W}tblGrid")
+    grid.remove(grid.findall(f"{W}gridCol")[index])
+    d.save(str(review))
+
+
+def test_deleted_status_column_is_read_by_header(draft: Path) -> None:
+    edit(draft, english={EDIT_ROW: "Inspectors log results daily; the manager checks weekly."})
+    _delete_column(draft, 3)  # Status
+    data = read_review(draft)
+    row = next(r for r in data.rows if r.id == NUMBER_ROW)
+    assert row.status == ""  # not the Notes text read "by position"
+    assert any("no Status column" in w for w in data.warnings)
+    result = apply_review(draft)
+    assert not any("unknown status" in w for w in result.warnings)
+    assert {e["id"] for e in result.edited} == {EDIT_ROW}
+
+
+def test_deleted_source_column_is_not_an_altered_source(draft: Path) -> None:
+    _delete_column(draft, 1)  # 中文原文
+    result = apply_review(draft)
+    assert not result.altered_source and not result.deleted and not result.unknown
+
+
+def test_bad_memory_writes_nothing(draft: Path) -> None:
+    edit(draft, english={EDIT_ROW: "Inspectors log results daily."})
+    garbage = draft.parent / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database" * 100)
+    english = draft.parent / "draft_zh.en.docx"
+    english.unlink()
+    with pytest.raises(InputError, match="not a translation memory"):
+        apply_review(draft, memory_path=garbage)
+    assert not english.exists()
+    assert not (draft.parent / "draft_zh.apply-review.json").exists()
+    res = CliRunner().invoke(_app(), ["apply-review", str(draft), "--memory", str(garbage)])
+    assert res.exit_code == 2 and not english.exists()
