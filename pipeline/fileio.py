@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,11 @@ TMP_SUFFIX = ".tmp"
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return str(exc) or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    m = re.search(r"IO_(E[A-Z]+)", text)  # lxml: "IO_ENOSPC" -> "No space left on device"
+    if m and isinstance(getattr(errno, m.group(1), None), int):
+        return os.strerror(getattr(errno, m.group(1)))
+    return text
 
 
 def new_temp(path: Path) -> Path:
@@ -101,8 +106,8 @@ def _write_temp(path: Path, write: Callable[[Path], None]) -> Path:
 
 def _is_io_failure(exc: BaseException) -> bool:
     """lxml reports a failed write (full disk) as its own error class, not OSError."""
-    name = type(exc).__name__
-    return name in ("SerialisationError",) or "IO_WRITE" in str(exc)
+    return type(exc).__name__ == "SerialisationError" or re.search(r"\bIO_E?[A-Z]+", str(exc)) \
+        is not None
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], *, force: bool = True) -> Path:
