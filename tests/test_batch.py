@@ -16,6 +16,7 @@ import pytest
 
 from pipeline.batch import MANIFEST, default_memory, discover, read_manifest, run_batch
 from pipeline.engine import get_engine
+from pipeline.errors import InputError
 from pipeline.memory import TranslationMemory
 from pipeline.packages import find_model
 from pipeline.runner import Pipeline, RunOptions
@@ -282,3 +283,72 @@ def test_manifest_journal_ignores_a_torn_line(tmp_path: Path) -> None:
         '{"file": "a.docx", "entry": {"status": "ok"}}\n{"file": "b.docx", "ent',
         encoding="utf-8")
     assert list(read_manifest(tmp_path)) == ["a.docx"]
+
+
+# --- issue 12: never replace what a person may have touched -------------------------------
+
+def _edit_review(path: Path, text: str) -> None:
+    d = docx.Document(str(path))
+    d.tables[0].rows[1].cells[2].paragraphs[0].text = text
+    d.save(str(path))
+
+
+def test_rerun_keeps_outputs_edited_by_hand(tmp_path: Path) -> None:
+    lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
+    assert [d.status for d in run_batch(lib, out, options()).documents] == ["ok"] * 3
+    review_a = out / "a.review.docx"
+    _edit_review(review_a, "A reviewer's careful English.")  # the reviewer's work
+    english_b = out / "shop1" / "b.en.docx"
+    shutil.copy(out / "a.en.docx", english_b)  # stands for the English apply-review wrote
+    before = {p: p.read_bytes() for p in out.rglob("*.docx")}
+    make_docx(lib / "a.docx", [S[5], S[2]])  # the input re-saved too
+    changed = RunOptions(grammar="none", acronyms=False)  # any changed setting
+    res = run_batch(lib, out, changed)
+    by_file = {d.file: d for d in res.documents}
+    assert by_file["a.docx"].status == "kept"
+    assert by_file["a.docx"].kept == ["a.review.docx"]
+    assert "a.review.docx was changed after the batch wrote it" in by_file["a.docx"].reason
+    assert by_file["shop1/b.docx"].status == "kept"
+    assert by_file["shop1/b.docx"].kept == ["shop1/b.en.docx"]
+    assert by_file["shop1/deep/c.docx"].status == "ok"  # untouched outputs are redone
+    assert res.exit_code == 0 and res.to_dict()["totals"]["kept"] == 2
+    for path in (review_a, out / "a.en.docx", out / "a.report.json", english_b):
+        if path.suffix == ".docx":
+            assert path.read_bytes() == before[path], path  # nothing of a kept document
+    # Kept again on the next run (still not up to date), until --force.
+    res = run_batch(lib, out, changed)
+    assert {d.file: d.status for d in res.documents}["a.docx"] == "kept"
+    res = run_batch(lib, out, changed, force=True)
+    assert [d.status for d in res.documents] == ["ok"] * 3
+    assert review_a.read_bytes() != before[review_a]
+    assert "A reviewer's careful English." not in "".join(
+        c.text for r in docx.Document(str(review_a)).tables[0].rows for c in r.cells)
+
+
+def test_outputs_the_batch_did_not_write_are_kept(tmp_path: Path) -> None:
+    lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
+    out.mkdir()
+    mine = out / "a.en.docx"
+    mine.write_bytes(b"made by pipeline run, then edited")  # no manifest knows it
+    res = run_batch(lib, out, options())
+    by_file = {d.file: d for d in res.documents}
+    assert by_file["a.docx"].status == "kept"
+    assert "a.en.docx was not written by this batch" in by_file["a.docx"].reason
+    assert mine.read_bytes() == b"made by pipeline run, then edited"
+    assert not (out / "a.review.docx").exists()  # all or nothing per document
+    assert by_file["shop1/b.docx"].status == "ok"
+
+
+def test_out_equal_to_src_is_refused(tmp_path: Path) -> None:
+    lib = make_library(tmp_path / "lib")
+    with pytest.raises(InputError, match="is the source folder"):
+        run_batch(lib, lib, options())
+    with pytest.raises(InputError, match="is the source folder"):
+        run_batch(lib, lib / "." / "", options())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    r = subprocess.run([sys.executable, "-m", "pipeline", "batch", str(lib), "--out", str(lib)],
+                       capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert r.returncode == 2 and "is the source folder" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not list(lib.rglob("*.en.docx"))
