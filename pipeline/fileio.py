@@ -70,12 +70,10 @@ def place(tmp: Path, path: Path, *, force: bool) -> None:
             os.link(tmp, path)  # atomic: fails with EEXIST if the name is taken
         except FileExistsError:
             raise _exists_error(path) from None
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV,
-                                 errno.EMLINK, errno.ENOSYS, errno.EACCES):
-                raise
-            # No hard links here (FAT, some network shares): reserve the name with an
-            # exclusive create, then rename over our own reservation.
+        except OSError:
+            # No hard links here (FAT, exFAT, some network shares: the error differs by
+            # system): reserve the name with an exclusive create, then rename over our
+            # own reservation. A real problem (full disk, gone folder) fails there too.
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, OutputError
-from .fileio import atomic_write, atomic_write_text, output_path
+from .fileio import OutputSet, atomic_write_text, output_path
 from .grammar import GrammarStep, at_sentence_start, polish_text
 from .model import Block, Document, Origin
 from .segment import fill_segments, has_chinese, trim_spans
@@ -263,20 +263,23 @@ def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper"
     result = PolishResult(path, outputs, doc, str(doc.meta["grammar"]), n_changes, n_notes,
                           fallback=step.fallback, timings=timings)
     t0 = time.perf_counter()
-    if suffix == ".txt":
-        lines = parts[:]
-        for block in doc.blocks:  # block "lineN" is parts[2 * (N - 1)]
-            lines[(int(block.id.removeprefix("line")) - 1) * 2] = block.target_text()
-        result.lines = len(parts) // 2 + (1 if parts[-1] else 0)
-        data = bom + "".join(lines).encode(encoding)
-        # Bytes, not text mode: line endings and the encoding are kept as they were read.
-        atomic_write(outputs["polished"], lambda p: p.write_bytes(data), force=True)
-    else:
-        from .review import write_review
-        from .writer import write_docx
+    # All outputs are staged, then placed together (or none: full disk, a name taken).
+    with OutputSet(force=force) as staged:
+        if suffix == ".txt":
+            lines = parts[:]
+            for block in doc.blocks:  # block "lineN" is parts[2 * (N - 1)]
+                lines[(int(block.id.removeprefix("line")) - 1) * 2] = block.target_text()
+            result.lines = len(parts) // 2 + (1 if parts[-1] else 0)
+            data = bom + "".join(lines).encode(encoding)
+            # Bytes, not text mode: line endings and the encoding are kept as they were read.
+            staged.stage(outputs["polished"], lambda p: p.write_bytes(data))
+        else:
+            from .review import write_review
+            from .writer import write_docx
 
-        write_docx(doc, outputs["polished"], force=True)
-        write_review(doc, outputs["review"], mode="polish")
-    timings["write"] = round(time.perf_counter() - t0, 4)
-    atomic_write_text(outputs["report"], _report(doc, result), force=True)
+            staged.stage(outputs["polished"], lambda p: write_docx(doc, p, force=True))
+            staged.stage(outputs["review"], lambda p: write_review(doc, p, mode="polish"))
+        timings["write"] = round(time.perf_counter() - t0, 4)
+        staged.stage(outputs["report"], lambda p: atomic_write_text(p, _report(doc, result)))
+        staged.commit()
     return result

@@ -154,6 +154,24 @@ def test_two_runs_with_the_same_stem_do_not_replace_each_other(tmp_path: Path) -
         "draft.en.docx", "draft.report.json", "draft.review.docx"]
 
 
+def test_no_overwrite_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAT/exFAT USB sticks and some shares have no hard links: the name is reserved with
+    an exclusive create instead, still never replacing an existing file."""
+    import errno
+
+    def no_link(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_link)
+    target = tmp_path / "x.report.json"
+    atomic_write_text(target, "mine", force=False)
+    assert target.read_text(encoding="utf-8") == "mine"
+    with pytest.raises(OutputError, match="already exists"):
+        atomic_write_text(target, "again", force=False)
+    assert target.read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.report.json"]
+
+
 # --- item 4: full disk, all or nothing ----------------------------------------------------
 
 def test_run_on_a_full_disk_writes_nothing(tmp_path: Path, sample_zh: Path) -> None:
