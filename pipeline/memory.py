@@ -290,7 +290,7 @@ class TranslationMemory:
         try:
             yield
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and not _is_corruption(exc):
+            if not _is_corruption(exc):  # e.g. "database is locked" after the busy timeout
                 raise InputError(f"translation memory {self.path}: {exc}") from None
             raise self._damaged(exc) from None
 
