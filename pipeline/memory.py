@@ -192,6 +192,9 @@ class TranslationMemory:
             self._conn = sqlite3.connect(str(self.path), timeout=_BUSY_TIMEOUT_MS / 1000,
                                          isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
+            if not self.path.is_file():
+                raise InputError(f"cannot create translation memory {self.path} ({exc}): "
+                                 "is its folder writable?") from None
             raise InputError(f"cannot open translation memory {self.path}: {exc}") from None
         try:
             self._setup()
@@ -200,6 +203,9 @@ class TranslationMemory:
             if self.path.is_file() and _cannot_write(exc):
                 self._open_readonly()
                 return
+            if not self.path.is_file():
+                raise InputError(f"cannot create translation memory {self.path} ({exc}): "
+                                 "is its folder writable?") from None
             raise InputError(f"cannot open translation memory {self.path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             self._conn.close()

@@ -585,3 +585,21 @@ def test_bad_memory_writes_nothing(draft: Path) -> None:
     assert not (draft.parent / "draft_zh.apply-review.json").exists()
     res = CliRunner().invoke(_app(), ["apply-review", str(draft), "--memory", str(garbage)])
     assert res.exit_code == 2 and not english.exists()
+
+
+def test_read_only_memory_writes_nothing(draft: Path) -> None:
+    from test_nothing_lost import _remount_ro, tmpfs
+
+    from pipeline.memory import TranslationMemory
+
+    edit(draft, english={EDIT_ROW: "Inspectors log results daily."}, status={EDIT_ROW: "ok"})
+    english = draft.parent / "draft_zh.en.docx"
+    english.unlink()
+    with tmpfs("1m") as media:
+        with TranslationMemory(media / "tm.sqlite") as tm:
+            tm.store("我们已经手动上传了所有缺失的追踪编码。", "We uploaded the IDs.", "reviewed")
+        _remount_ro(media)
+        with pytest.raises(InputError, match="read-only"):
+            apply_review(draft, memory_path=media / "tm.sqlite")
+    assert not english.exists()
+    assert not (draft.parent / "draft_zh.apply-review.json").exists()
