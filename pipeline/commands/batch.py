@@ -10,10 +10,14 @@ import typer
 from .common import console, out, print_json, user_errors
 from .run import (
     Acronyms,
+    ApiKey,
     BatchSize,
     BatchTokens,
     BeamSize,
     ComputeType,
+    ConfigFile,
+    EngineKind,
+    EngineUrls,
     Glossaries,
     Grammar,
     InterThreads,
@@ -24,6 +28,7 @@ from .run import (
     NoQA,
     announce_model,
     engine_options,
+    resolved_options,
 )
 
 _LABELS = {"prepare": "read + segment", "translate": "translate (segments)",
@@ -82,9 +87,13 @@ def batch(
     glossary: Glossaries = None,
     no_builtin_glossary: NoBuiltinGlossary = False,
     acronyms: Acronyms = True,
-    grammar: Grammar = "harper",
+    grammar: Grammar = None,
     languagetool_url: LanguageToolUrl = None,
     model: ModelDir = None,
+    engine: EngineKind = None,
+    engine_url: EngineUrls = None,
+    api_key: ApiKey = None,
+    config: ConfigFile = None,
     beam_size: BeamSize = 4,
     batch_size: BatchSize = 16,
     batch_tokens: BatchTokens = 0,
@@ -105,12 +114,13 @@ def batch(
         if jobs < 1:
             raise InputError("--jobs must be at least 1")
         options = RunOptions(
-            glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
-            acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url,
-            memory=memory, model=model,
+            builtin_glossary=not no_builtin_glossary, acronyms=acronyms,
             engine=engine_options(beam_size, batch_size, batch_tokens, inter_threads, intra_threads,
                                   compute_type),
-            qa=not no_qa)
+            api_key=api_key, qa=not no_qa,
+            **resolved_options(config, glossaries=glossary, grammar=grammar,
+                               languagetool_url=languagetool_url, memory=memory, model=model,
+                               engine=engine, engine_urls=engine_url))
         with RichProgress() as progress:
             result = run_batch(src_dir, out_dir, options, use_memory=not no_memory,
                                jobs=jobs, force=force, group=group, progress=progress,
