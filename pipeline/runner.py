@@ -170,6 +170,12 @@ class Pipeline:
             self._memory = TranslationMemory(Path(self.options.memory))
         return self._memory
 
+    def engine_stats(self) -> list[dict[str, Any]]:
+        """Per-server counts of a LibreTranslate engine; [] for the in-process engine."""
+        if self.options.engine_kind == "libretranslate" and self._engine is not None:
+            return self._engine.stats()
+        return []
+
     def close(self) -> None:
         if self._memory is not None:
             self._memory.close()
@@ -252,8 +258,8 @@ class Pipeline:
         m = self.model
         doc.meta["model"] = {"name": m.name, "version": m.version, "demo": m.demo,
                              "label": m.label, "id": m.id, "path": str(m.path)}
-        if self.options.engine_kind != "argos" and self._engine is not None:
-            doc.meta["model"]["servers"] = self._engine.stats()
+        if self.engine_stats():
+            doc.meta["model"]["servers"] = self.engine_stats()
         doc.meta["glossary"] = self.glossary.name
         doc.meta["glossary_version"] = self.glossary.version
         doc.meta["memory"] = str(self.options.memory) if self.options.memory else "none"

@@ -304,6 +304,8 @@ def test_batch_over_two_servers_survives_a_stopped_one(
         assert r.exit_code == 0, r.output
         summary = json.loads(r.stdout)
         assert summary["totals"]["ok"] == 3
+        servers = {s["url"]: s for s in summary["servers"]}
+        assert not servers[stopped.url]["alive"] and servers[server.url]["texts"] > 0
         for name in ("a", "b", "c"):
             assert (tmp_path / "out" / f"{name}.en.docx").is_file()
     finally:

@@ -29,6 +29,7 @@ from .run import (
     announce_model,
     engine_options,
     resolved_options,
+    show_servers,
 )
 
 _LABELS = {"prepare": "read + segment", "translate": "translate (segments)",
@@ -151,3 +152,4 @@ def show_summary(summary: dict[str, Any]) -> None:
               f"{t['failed']} failed; {t['segments']} segments, {t['memory_hits']} from memory, "
               f"{t['engine_inputs']} sent to the engine; {summary['seconds']:.1f}s. "
               f"Memory: {summary['memory'] or 'none'}", soft_wrap=True)
+    show_servers(summary["servers"])

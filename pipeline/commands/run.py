@@ -159,10 +159,7 @@ def show_summary(summary: dict[str, Any]) -> None:
         out.print("Findings: " + ", ".join(f"{v} {k}" for k, v in sorted(notes.items())))
     for n in summary["document_notes"]:
         out.print(f"  [{n['severity']}] {n['message']}")
-    for s in summary["servers"]:
-        errors = ", ".join(f"{v}x {k}" for k, v in sorted(s["errors"].items())) or "no errors"
-        out.print(f"Server {s['url']}: {s['texts']} texts in {s['requests']} requests, {errors}"
-                  + ("" if s["alive"] else " (stopped answering)"), soft_wrap=True)
+    show_servers(summary["servers"])
     table = Table(show_header=True, header_style="bold")
     table.add_column("output")
     table.add_column("file")
@@ -171,3 +168,11 @@ def show_summary(summary: dict[str, Any]) -> None:
     out.print(table)
     if summary["demo_model"]:
         out.print("[bold red]Made with the DEMO model: review only, do not send.[/]")
+
+
+def show_servers(servers: list[dict[str, Any]]) -> None:
+    """One line per LibreTranslate server: what it did, what went wrong."""
+    for s in servers:
+        errors = ", ".join(f"{v}x {k}" for k, v in sorted(s["errors"].items())) or "no errors"
+        out.print(f"Server {s['url']}: {s['texts']} texts in {s['requests']} requests, {errors}"
+                  + ("" if s["alive"] else " (stopped answering)"), soft_wrap=True)
