@@ -107,6 +107,7 @@ class BatchResult:
     engine_inputs: int = 0  # unique inputs sent to the engine
     seconds: float = 0.0
     model: str = ""
+    servers: list[dict[str, Any]] = field(default_factory=list)  # LibreTranslate: per server
     # Every text handed to the engine, in order (tests check there are no repeats).
     sent: list[str] = field(default_factory=list, repr=False)
 
@@ -125,6 +126,7 @@ class BatchResult:
         return {
             "src_dir": str(self.src_dir), "out_dir": str(self.out_dir),
             "memory": str(self.memory) if self.memory else None, "model": self.model,
+            "servers": self.servers,
             "documents": [d.to_dict() for d in self.documents],
             "totals": {"files": len(self.documents), "ok": self.count("ok"),
                        "skipped": self.count("skipped"), "kept": self.count("kept"),
@@ -399,6 +401,7 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
     order = {p.relative_to(src_dir).as_posix(): i for i, p in enumerate(discover(src_dir, out_dir))}
     result.documents.sort(key=lambda d: order.get(d.file, len(order)))
     result.seconds = time.perf_counter() - t_start
+    result.servers = main.engine_stats()
     return result
 
 

@@ -23,3 +23,7 @@ class GlossaryError(InputError):
 
 class ModelError(PipelineError):
     """No usable translation model, or a model package cannot be installed."""
+
+
+class EngineError(PipelineError):
+    """The translation engine failed as a whole (e.g. no LibreTranslate server answered)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import ENGINES
 from .engine import EngineSettings
 from .errors import InputError, OutputError
 from .fileio import output_path
@@ -34,6 +35,11 @@ class RunOptions:
     fuzzy_threshold: float = 0.75
     model: Path | None = None  # an unpacked Argos package folder; default: installed or demo
     engine: EngineSettings = field(default_factory=EngineSettings)
+    # Which engine translates: "argos" (in-process CTranslate2) or "libretranslate" (the
+    # servers in engine_urls, see pipeline.libretranslate). The key is never printed.
+    engine_kind: str = "argos"
+    engine_urls: list[str] = field(default_factory=list)
+    api_key: str | None = field(default=None, repr=False)
     qa: bool = True
     force: bool = False
 
@@ -41,6 +47,8 @@ class RunOptions:
         """What changes the outputs (batch resume compares it)."""
         parts = [str(sorted(str(p) for p in self.glossaries)), str(self.builtin_glossary),
                  str(self.acronyms), self.grammar, str(self.model), repr(self.engine), str(self.qa)]
+        if self.engine_kind != "argos":  # (kept out for argos: existing manifests stay valid)
+            parts += [self.engine_kind, str(sorted(self.engine_urls))]
         return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
@@ -87,6 +95,15 @@ class Pipeline:
 
         if o.grammar not in BACKENDS:  # fail before any work, not after translating
             raise InputError(f"unknown grammar backend {o.grammar!r} ({', '.join(BACKENDS)})")
+        if o.engine_kind not in ENGINES:
+            raise InputError(f"unknown engine {o.engine_kind!r} ({', '.join(ENGINES)})")
+        if o.engine_kind == "libretranslate":
+            from .libretranslate import check_url
+
+            if not o.engine_urls:
+                raise InputError("--engine libretranslate needs at least one --engine-url")
+            for url in o.engine_urls:
+                check_url(url)
         self.glossary = load_glossaries(list(o.glossaries), builtin=o.builtin_glossary)
         self.segment = SegmentStep()
         self.protect = ProtectStep(self.glossary)
@@ -102,10 +119,14 @@ class Pipeline:
     # -- lazily built parts -------------------------------------------------------
     @property
     def model(self) -> Any:
+        """What translates: an Argos package's info, or a LibreTranslate engine's info."""
         if self._model is None:
-            from .packages import find_model
+            if self.options.engine_kind == "libretranslate":
+                self._model = self.engine.info
+            else:
+                from .packages import find_model
 
-            self._model = find_model("zh", "en", self.options.model)
+                self._model = find_model("zh", "en", self.options.model)
             if self._on_model:
                 self._on_model(self._model)
         return self._model
@@ -113,9 +134,15 @@ class Pipeline:
     @property
     def engine(self) -> Any:
         if self._engine is None:
-            from .engine import get_engine
+            o = self.options
+            if o.engine_kind == "libretranslate":
+                from .libretranslate import LibreTranslateEngine
 
-            self._engine = get_engine(self.model, self.options.engine)
+                self._engine = LibreTranslateEngine(o.engine_urls, o.api_key)
+            else:
+                from .engine import get_engine
+
+                self._engine = get_engine(self.model, o.engine)
         return self._engine
 
     @property
@@ -142,6 +169,12 @@ class Pipeline:
 
             self._memory = TranslationMemory(Path(self.options.memory))
         return self._memory
+
+    def engine_stats(self) -> list[dict[str, Any]]:
+        """Per-server counts of a LibreTranslate engine; [] for the in-process engine."""
+        if self.options.engine_kind == "libretranslate" and self._engine is not None:
+            return self._engine.stats()
+        return []
 
     def close(self) -> None:
         if self._memory is not None:
@@ -253,6 +286,8 @@ class Pipeline:
         m = self.model
         doc.meta["model"] = {"name": m.name, "version": m.version, "demo": m.demo,
                              "label": m.label, "id": m.id, "path": str(m.path)}
+        if self.engine_stats():
+            doc.meta["model"]["servers"] = self.engine_stats()
         doc.meta["glossary"] = self.glossary.name
         doc.meta["glossary_version"] = self.glossary.version
         doc.meta["memory"] = str(self.options.memory) if self.options.memory else "none"

@@ -10,10 +10,14 @@ import typer
 from .common import check_languagetool_url, console, out, print_json, user_errors
 from .run import (
     Acronyms,
+    ApiKey,
     BatchSize,
     BatchTokens,
     BeamSize,
     ComputeType,
+    ConfigFile,
+    EngineKind,
+    EngineUrls,
     Glossaries,
     Grammar,
     InterThreads,
@@ -24,6 +28,8 @@ from .run import (
     NoQA,
     announce_model,
     engine_options,
+    resolved_options,
+    show_servers,
 )
 
 _LABELS = {"prepare": "read + segment", "translate": "translate (segments)",
@@ -82,9 +88,13 @@ def batch(
     glossary: Glossaries = None,
     no_builtin_glossary: NoBuiltinGlossary = False,
     acronyms: Acronyms = True,
-    grammar: Grammar = "harper",
+    grammar: Grammar = None,
     languagetool_url: LanguageToolUrl = None,
     model: ModelDir = None,
+    engine: EngineKind = None,
+    engine_url: EngineUrls = None,
+    api_key: ApiKey = None,
+    config: ConfigFile = None,
     beam_size: BeamSize = 4,
     batch_size: BatchSize = 16,
     batch_tokens: BatchTokens = 0,
@@ -106,14 +116,15 @@ def batch(
 
         if jobs < 1:
             raise InputError("--jobs must be at least 1")
-        check_languagetool_url(languagetool_url)
         options = RunOptions(
-            glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
-            acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url,
-            memory=memory, model=model,
+            builtin_glossary=not no_builtin_glossary, acronyms=acronyms,
             engine=engine_options(beam_size, batch_size, batch_tokens, inter_threads, intra_threads,
                                   compute_type),
-            qa=not no_qa)
+            api_key=api_key, qa=not no_qa,
+            **resolved_options(config, glossaries=glossary, grammar=grammar,
+                               languagetool_url=languagetool_url, memory=memory, model=model,
+                               engine=engine, engine_urls=engine_url))
+        check_languagetool_url(options.languagetool_url)
         with RichProgress() as progress:
             result = run_batch(src_dir, out_dir, options, use_memory=not no_memory,
                                jobs=jobs, force=force, group=group, progress=progress,
@@ -153,3 +164,4 @@ def show_summary(summary: dict[str, Any]) -> None:
                       "an output was edited after the batch wrote it, or was not written by "
                       "it; nothing was replaced (see the reason column; --force replaces)",
                       soft_wrap=True)
+    show_servers(summary["servers"])

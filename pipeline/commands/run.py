@@ -12,7 +12,8 @@ from .common import check_languagetool_url, console, out, print_json, user_error
 OutDir = Annotated[Path | None, typer.Option("--out", help="Output folder (default: next to the input).")]
 Glossaries = Annotated[list[Path] | None, typer.Option(
     "--glossary", help="Extra glossary TSV (repeatable); overrides the built-in Amazon glossary.")]
-Grammar = Annotated[str, typer.Option("--grammar", help="Grammar backend: harper, languagetool or none.")]
+Grammar = Annotated[str | None, typer.Option(
+    "--grammar", help="Grammar backend: harper (default), languagetool or none.")]
 LanguageToolUrl = Annotated[str | None, typer.Option(
     "--languagetool-url", envvar="PIPELINE_LANGUAGETOOL_URL",
     help="Your LanguageTool server, e.g. http://localhost:8081/ (used with --grammar languagetool).")]
@@ -33,6 +34,29 @@ InterThreads = Annotated[int, typer.Option(help="Parallel batches (0 = min(2, co
 IntraThreads = Annotated[int, typer.Option(help="Threads per batch.")]
 ComputeType = Annotated[str, typer.Option(help="CTranslate2 compute type.")]
 NoQA = Annotated[bool, typer.Option("--no-qa", help="Skip the QA checks.")]
+EngineKind = Annotated[str | None, typer.Option(
+    "--engine", help="argos (in-process, the default) or libretranslate (your own server: "
+    "--engine-url).")]
+EngineUrls = Annotated[list[str] | None, typer.Option(
+    "--engine-url", help="A LibreTranslate server, e.g. http://127.0.0.1:5000 (repeatable: "
+    "the work is spread over all of them).")]
+ApiKey = Annotated[str | None, typer.Option(
+    "--api-key", envvar="PIPELINE_API_KEY", show_default=False,
+    help="LibreTranslate API key (or the PIPELINE_API_KEY environment variable); never "
+    "printed or written to reports.")]
+ConfigFile = Annotated[Path | None, typer.Option(
+    "--config", help="Settings file (default: ./pipeline.toml when present); command-line "
+    "options override it.")]
+
+
+def resolved_options(config: Path | None, **cli: Any) -> dict[str, Any]:
+    """RunOptions fields from the command line over the settings file (see pipeline.config)."""
+    from ..config import load_config, resolve
+
+    settings = load_config(config)
+    if settings.path is not None:
+        console.print(f"Settings: {settings.path}")
+    return resolve(settings, **cli)
 
 
 def engine_options(beam_size: int, batch_size: int, batch_tokens: int, inter_threads: int,
@@ -60,10 +84,14 @@ def run(
     glossary: Glossaries = None,
     no_builtin_glossary: NoBuiltinGlossary = False,
     acronyms: Acronyms = True,
-    grammar: Grammar = "harper",
+    grammar: Grammar = None,
     languagetool_url: LanguageToolUrl = None,
     memory: Memory = None,
     model: ModelDir = None,
+    engine: EngineKind = None,
+    engine_url: EngineUrls = None,
+    api_key: ApiKey = None,
+    config: ConfigFile = None,
     beam_size: BeamSize = 4,
     batch_size: BatchSize = 16,
     batch_tokens: BatchTokens = 0,
@@ -78,13 +106,15 @@ def run(
     with user_errors():
         from ..runner import Pipeline, RunOptions
 
-        check_languagetool_url(languagetool_url)
         options = RunOptions(
-            out_dir=out_dir, glossaries=list(glossary or []), builtin_glossary=not no_builtin_glossary,
-            acronyms=acronyms, grammar=grammar, languagetool_url=languagetool_url, memory=memory,
-            model=model, engine=engine_options(beam_size, batch_size, batch_tokens, inter_threads,
-                                               intra_threads, compute_type),
-            qa=not no_qa, force=force)
+            out_dir=out_dir, builtin_glossary=not no_builtin_glossary, acronyms=acronyms,
+            engine=engine_options(beam_size, batch_size, batch_tokens, inter_threads,
+                                  intra_threads, compute_type),
+            api_key=api_key, qa=not no_qa, force=force,
+            **resolved_options(config, glossaries=glossary, grammar=grammar,
+                               languagetool_url=languagetool_url, memory=memory, model=model,
+                               engine=engine, engine_urls=engine_url))
+        check_languagetool_url(options.languagetool_url)
         pipeline = Pipeline(options, on_model=announce_model)
         try:
             with console.status(f"Translating {input.name}…"):
@@ -115,6 +145,7 @@ def summarize(result: Any) -> dict[str, Any]:
         "document_notes": [n.to_dict() for n in doc.notes],
         "outputs": {k: str(v) for k, v in result.outputs.items()},
         "timings_s": doc.meta.get("timings", {}),
+        "servers": doc.meta.get("model", {}).get("servers", []),
     }
 
 
@@ -129,6 +160,7 @@ def show_summary(summary: dict[str, Any]) -> None:
         out.print("Findings: " + ", ".join(f"{v} {k}" for k, v in sorted(notes.items())))
     for n in summary["document_notes"]:
         out.print(f"  [{n['severity']}] {n['message']}")
+    show_servers(summary["servers"])
     table = Table(show_header=True, header_style="bold")
     table.add_column("output")
     table.add_column("file")
@@ -137,3 +169,11 @@ def show_summary(summary: dict[str, Any]) -> None:
     out.print(table)
     if summary["demo_model"]:
         out.print("[bold red]Made with the DEMO model: review only, do not send.[/]")
+
+
+def show_servers(servers: list[dict[str, Any]]) -> None:
+    """One line per LibreTranslate server: what it did, what went wrong."""
+    for s in servers:
+        errors = ", ".join(f"{v}x {k}" for k, v in sorted(s["errors"].items())) or "no errors"
+        out.print(f"Server {s['url']}: {s['texts']} texts in {s['requests']} requests, {errors}"
+                  + ("" if s["alive"] else " (stopped answering)"), soft_wrap=True)
