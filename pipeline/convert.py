@@ -145,10 +145,12 @@ def _transitional_values(root: etree._Element) -> None:
                 el.set(key, str(round(float(m.group(1)) * factor)))
         if local in ("jc", "jcH") and el.get(f"{_W}val") in ("start", "end"):
             el.set(f"{_W}val", "left" if el.get(f"{_W}val") == "start" else "right")
-        if local == "ind":
-            for old, new in SIDES.items():
-                if f"{_W}{old}" in el.attrib and f"{_W}{new}" not in el.attrib:
-                    el.set(f"{_W}{new}", el.attrib.pop(f"{_W}{old}"))
+        if local == "ind" and any(f"{_W}{old}" in el.attrib for old in SIDES):
+            items = list(el.attrib.items())  # renamed in place, order kept
+            el.attrib.clear()
+            for key, value in items:
+                side = SIDES.get(key[len(_W):]) if key.startswith(_W) else None
+                el.set(f"{_W}{side}" if side else key, value)
         parent = el.getparent()
         if (local in ("start", "end") and parent is not None
                 and etree.QName(parent).localname in SIDE_PARENTS):
