@@ -87,6 +87,7 @@ STRICT_SPECIAL = {
 REL_TYPE_SPECIAL = {"extendedProperties": "extended-properties",
                     "customProperties": "custom-properties"}
 _STRICT_URI = re.compile(r"http://purl\.oclc\.org/ooxml/[A-Za-z0-9_./-]+")
+_TAG = re.compile(r"<[^<>]+>")
 
 
 def transitional_uri(uri: str) -> str:
@@ -172,7 +173,10 @@ def strict_to_transitional(zf: zipfile.ZipFile, where: Path | str = "") -> bytes
                     info.filename == "[Content_Types].xml":
                 text = _xml_text(data, info.filename, where)
                 if STRICT_PREFIX in text:
-                    text = _STRICT_URI.sub(lambda m: transitional_uri(m.group(0)), text)
+                    # Inside tags only (namespace declarations, relationship types,
+                    # graphicData uri=...): the document's own text is never changed.
+                    text = _TAG.sub(lambda t: _STRICT_URI.sub(
+                        lambda m: transitional_uri(m.group(0)), t.group(0)), text)
                 root = etree.fromstring(text.encode("utf-8"), _parser())
                 if W_NS in text:
                     _transitional_values(root)

@@ -372,6 +372,15 @@ def test_iso_strict_read_and_written_as_transitional(all_stories: Path, tmp_path
     assert docx.Document(str(out)).paragraphs[0].text.startswith("EN[")  # python-docx opens it
 
 
+def test_strict_mapping_leaves_the_text_alone(tmp_path: Path) -> None:
+    text = "规范见 http://purl.oclc.org/ooxml/wordprocessingml/main 第 3 节"
+    strict = to_strict(build_simple(tmp_path / "a.docx", [text]), tmp_path / "s.docx")
+    doc = read_docx(strict)
+    assert doc.meta["format"] == "strict" and [b.text for b in doc.blocks] == [text]
+    out = write_docx(fake_translate(doc), tmp_path / "s.en.docx")
+    assert [b.text for b in read_docx(out).blocks] == [doc.blocks[0].target_text()]
+
+
 VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 
 
