@@ -309,12 +309,15 @@ LEGACY_NAMES = {KIND_WORD_BINARY: "legacy binary Word (.doc/.wps)", KIND_RTF: "R
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
+    # soffice starts soffice.bin: end the whole tree it started, not just the launcher.
     try:
         if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)  # soffice starts soffice.bin: end them all
+            os.killpg(proc.pid, signal.SIGKILL)
         else:
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True,
+                           timeout=30, creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
             proc.kill()
-    except OSError:
+    except (OSError, subprocess.SubprocessError):
         pass
     proc.wait()
 
@@ -326,10 +329,10 @@ def convert_with_soffice(path: Path, kind: str, timeout: float = SOFFICE_TIMEOUT
     if soffice is None:
         raise InputError(f"{path}: refused: {what} file; install LibreOffice (soffice) to "
                          "convert it automatically, or open it in Word and save as .docx")
-    suffix = path.suffix.lower()
-    if suffix not in (".doc", ".dot", ".wps", ".wpt", ".rtf"):
-        suffix = ".rtf" if kind == KIND_RTF else ".doc"
-    with tempfile.TemporaryDirectory(prefix="pipeline-convert-") as tmp:
+    # LibreOffice reads by content; the name only has to point it at the right family
+    # (a WPS Office .wps is a Word 97 file).
+    suffix = ".rtf" if kind == KIND_RTF else ".doc"
+    with tempfile.TemporaryDirectory(prefix="pipeline-convert-", ignore_cleanup_errors=True) as tmp:
         folder = Path(tmp)
         copy = folder / f"input{suffix}"  # an ASCII name; the user's file is never touched
         shutil.copyfile(path, copy)
@@ -353,7 +356,7 @@ def convert_with_soffice(path: Path, kind: str, timeout: float = SOFFICE_TIMEOUT
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(proc)
-            raise InputError(f"{path}: LibreOffice took over {timeout:.0f} s to convert this "
+            raise InputError(f"{path}: LibreOffice took over {timeout:g} s to convert this "
                              f"{what} file; open it and save as .docx") from None
         result = outdir / "input.docx"
         if not result.is_file() or result.stat().st_size == 0:

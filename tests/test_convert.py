@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from docx_factory import build_simple, fake_translate  # noqa: E402
 
 from pipeline.batch import discover  # noqa: E402
-from pipeline.convert import find_soffice, load_source  # noqa: E402
-from pipeline.docx_safety import OLE2_MAGIC  # noqa: E402
+from pipeline.convert import convert_with_soffice, find_soffice, load_source  # noqa: E402
+from pipeline.docx_safety import KIND_RTF, OLE2_MAGIC  # noqa: E402
 from pipeline.errors import InputError  # noqa: E402
 from pipeline.reader import account, read_docx  # noqa: E402
 from pipeline.writer import write_docx  # noqa: E402
@@ -113,6 +113,16 @@ def test_damaged_doc_refused_with_one_line(tmp_path: Path) -> None:
     bad.write_bytes(OLE2_MAGIC + b"\0" * 504 + "WordDocument".encode("utf-16-le") + b"\0" * 600)
     with pytest.raises(InputError, match="LibreOffice could not convert") as info:
         read_docx(bad)
+    assert "\n" not in str(info.value)
+
+
+@needs_soffice
+def test_conversion_timeout_is_one_line(tmp_path: Path) -> None:
+    rtf = tmp_path / "slow.rtf"
+    rtf.write_text(RTF, encoding="ascii")
+    # A cold LibreOffice start takes far longer than 0.3 s: the conversion is stopped.
+    with pytest.raises(InputError, match=r"LibreOffice took over 0.3 s") as info:
+        convert_with_soffice(rtf, KIND_RTF, timeout=0.3)
     assert "\n" not in str(info.value)
 
 
