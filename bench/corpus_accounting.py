@@ -69,6 +69,7 @@ def main(corpus: Path) -> int:
     stories: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     untouched: Counter[str] = Counter()
+    formats: Counter[str] = Counter()  # what the files read were (docx, strict, docm, doc...)
     opened = blocks = total_chars = block_chars = 0
     our_miss_files = our_miss_chars = 0
     pd_unopenable = pd_miss_files = pd_miss_chars = 0
@@ -85,6 +86,7 @@ def main(corpus: Path) -> int:
             tracebacks.append(f"{path.name}: {type(exc).__name__}: {exc}")
             continue
         opened += 1
+        formats[doc.meta["format"]] += 1
         blocks += len(doc.blocks)
         stories.update(acc["per_story"])
         skipped.update(acc["skipped_chars"])
@@ -112,6 +114,7 @@ def main(corpus: Path) -> int:
     print(f"corpus: {corpus}")
     print(f"files: {len(files)}   opened: {opened}   refused: {sum(refused.values())}   "
           f"tracebacks: {len(tracebacks)}   ({elapsed:.1f}s)")
+    print(f"read, by format: {dict(formats.most_common())}")
     print("\nrefused, by reason:")
     for reason, n in refused.most_common():
         print(f"  {n:4d}  {reason}")

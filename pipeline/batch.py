@@ -138,14 +138,19 @@ class BatchResult:
         }
 
 
+# Word files a template library holds (see pipeline.convert for how each is read).
+INPUT_SUFFIXES = {".docx", ".dotx", ".docm", ".dotm", ".doc", ".dot", ".wps", ".wpt", ".rtf"}
+
+
 def discover(src_dir: Path, out_dir: Path | None = None) -> list[Path]:
-    """Every .docx under ``src_dir``, sorted; skips Word lock files (``~$x.docx``), hidden
-    files and folders (``.pipeline``...), and the output folder if it lies inside."""
+    """Every Word file (INPUT_SUFFIXES) under ``src_dir``, sorted; skips Word lock files
+    (``~$x.docx``), hidden files and folders (``.pipeline``...), and the output folder if
+    it lies inside."""
     src_dir = Path(src_dir)
     out_res = Path(out_dir).resolve() if out_dir is not None else None
     found: list[Path] = []
     for path in src_dir.rglob("*"):
-        if path.suffix.lower() != ".docx" or path.name.startswith("~$"):
+        if path.suffix.lower() not in INPUT_SUFFIXES or path.name.startswith("~$"):
             continue
         rel = path.relative_to(src_dir)
         if any(part.startswith(".") for part in rel.parts):

@@ -17,6 +17,7 @@ Ids (stable for the same input):
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -27,9 +28,9 @@ from typing import Any
 from docx.styles import BabelFish
 from lxml import etree
 
+from .convert import Source, load_source
 from .docx_safety import (
     PKG_REL_NS,
-    check_input,
     find_member,
     main_part_info,
     open_zip,
@@ -38,7 +39,7 @@ from .docx_safety import (
     safe_parse,
 )
 from .errors import InputError
-from .model import Block, Document
+from .model import Block, Document, Note, Severity
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -82,11 +83,19 @@ class Rel:
 
 
 class Package:
-    """A DOCX zip opened for reading: safe, cached XML parts and relationships."""
+    """A DOCX zip opened for reading: safe, cached XML parts and relationships.
 
-    def __init__(self, path: Path) -> None:
+    Strict, macro-enabled, legacy and RTF files are opened as the plain DOCX
+    :func:`pipeline.convert.load_source` makes of them (``source`` says what was done).
+    """
+
+    def __init__(self, path: Path, source: Source | None = None) -> None:
         self.path = Path(path)
-        self.zf: zipfile.ZipFile = open_zip(self.path)
+        self.source = source if source is not None else load_source(self.path)
+        if self.source.data is not None:
+            self.zf: zipfile.ZipFile = zipfile.ZipFile(io.BytesIO(self.source.data))
+        else:
+            self.zf = open_zip(self.path)
         try:
             self.names = set(self.zf.namelist())
             self.main, self.main_content_type = main_part_info(self.zf, self.path)
@@ -508,9 +517,9 @@ def untouched_counts(pkg: Package, parts: list[str]) -> dict[str, int]:
 def read_docx(path: Path) -> Document:
     """Blocks (no segments) for every non-empty paragraph of every story of ``path``."""
     path = Path(path)
-    check_input(path)
+    source = load_source(path)
     try:
-        with Package(path) as pkg:
+        with Package(path, source) as pkg:
             return _read(pkg)
     except InputError:
         raise
@@ -539,14 +548,20 @@ def _read(pkg: Package) -> Document:
             numbered[ref.id] = level
     _hf, unref = header_footer_parts(pkg)
     meta: dict[str, Any] = {
-        "format": "dotx" if "template" in pkg.main_content_type else "docx",
+        # What the user's file is: docx, dotx, strict, docm, dotm, doc, wps or rtf.
+        "format": pkg.source.format,
         "stories": dict(story_counts),
         "numbered": numbered,  # block id -> list level, for list items
         "empty_paragraphs": empty,
         "untouched": untouched_counts(pkg, parts),
         "unreferenced_parts": unref,
     }
-    return Document(path=pkg.path, blocks=blocks, meta=meta)
+    doc = Document(path=pkg.path, blocks=blocks, meta=meta)
+    if pkg.source.note:
+        # Said on screen, at the top of the review document and in the report.
+        severity = Severity.INFO if pkg.source.format == "strict" else Severity.WARNING
+        doc.notes.append(Note(f"input-{pkg.source.format}", pkg.source.note, severity, "read"))
+    return doc
 
 
 # ----------------------------------------------------------------------------- accounting
@@ -566,7 +581,6 @@ def account(path: Path) -> dict[str, Any]:
     places) must both be empty.
     """
     path = Path(path)
-    check_input(path)
     with Package(path) as pkg:
         doc = _read(pkg)
         block_ids = {b.id for b in doc.blocks}

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .docx_safety import DOCX_MAIN, DOTX_MAIN, check_input, find_member
+from .convert import load_source
+from .docx_safety import DOCX_MAIN, DOTX_MAIN, find_member
 from .errors import InputError, OutputError
 from .fileio import atomic_write
 from .model import Block, Document, Segment
@@ -359,11 +360,13 @@ def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
         raise OutputError(f"{out_path}: refusing to overwrite the input document")
     if out_path.exists() and out_path.is_dir():
         raise OutputError(f"{out_path}: is a directory")
-    check_input(src)
+    # A Strict, macro-enabled, legacy or RTF input is written as the plain .docx it was
+    # read as (the conversion is cached, so LibreOffice does not run twice).
+    source = load_source(src)
     changed = {b.id: b for b in doc.blocks if b.changed}
     dropped: list[str] = []
     unplaced: list[str] = []
-    with Package(src) as pkg:
+    with Package(src, source) as pkg:
         refs: list[ParaRef] = [r for r in walk(pkg) if r.id in changed]
         found = {r.id for r in refs}
         missing = sorted(set(changed) - found)

@@ -47,13 +47,26 @@ def test_empty_file(tmp_path: Path) -> None:
     refused(tmp_path / "e.docx", "empty file")
 
 
-def test_legacy_doc_with_embedded_zip(tmp_path: Path, good: Path) -> None:
-    # An OLE2 .doc that carries a zip inside: zipfile.is_zipfile() says yes.
+def test_legacy_doc_with_embedded_zip(tmp_path: Path, good: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # An OLE2 .doc that carries a zip inside: zipfile.is_zipfile() says yes, but it is a
+    # .doc (read by its first bytes), and it is not a plain DOCX for check_input.
     fake = tmp_path / "old.doc"
     fake.write_bytes(OLE2_MAGIC + b"\0" * 504 + "WordDocument".encode("utf-16-le")
                      + b"\0" * 100 + good.read_bytes())
     assert zipfile.is_zipfile(fake)
-    refused(fake, "legacy binary Word")
+    with pytest.raises(InputError, match="legacy binary Word"):
+        check_input(fake)
+    # Without LibreOffice on the PATH (a machine without it), the refusal names it.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    msg = refused(fake, "legacy binary Word .*install LibreOffice \\(soffice\\)")
+    assert "save as .docx" in msg
+
+
+def test_ole2_that_is_not_word(tmp_path: Path) -> None:
+    other = tmp_path / "book.doc"
+    other.write_bytes(OLE2_MAGIC + b"\0" * 504 + "Workbook".encode("utf-16-le") + b"\0" * 64)
+    refused(other, "not a Word document")
 
 
 def test_encrypted_docx(tmp_path: Path) -> None:
@@ -63,8 +76,7 @@ def test_encrypted_docx(tmp_path: Path) -> None:
 
 
 def test_not_a_zip(tmp_path: Path) -> None:
-    for name, data, pattern in [("a.docx", b"{\\rtf1 hello}", "RTF"),
-                                ("b.docx", b"%PDF-1.4\n", "PDF"),
+    for name, data, pattern in [("b.docx", b"%PDF-1.4\n", "PDF"),
                                 ("c.docx", b"hello world, plain text", "not a zip")]:
         (tmp_path / name).write_bytes(data)
         refused(tmp_path / name, pattern)
@@ -130,21 +142,26 @@ def test_odt_and_plain_zip(tmp_path: Path) -> None:
     refused(plain, "Content_Types")
 
 
-def test_docm_refused_dotx_accepted(tmp_path: Path, good: Path) -> None:
+def test_docm_read_dotx_accepted(tmp_path: Path, good: Path) -> None:
     docm = rewrite_part(good, tmp_path / "m.docm", "[Content_Types].xml", lambda b: b.replace(
         b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
         b"application/vnd.ms-word.document.macroEnabled.main+xml"))
-    refused(docm, "macro-enabled")
+    doc = read_docx(docm)  # read (without its macros: see test_reader_writer)
+    assert doc.blocks[0].text == "申诉" and doc.meta["format"] == "docm"
+    with pytest.raises(InputError, match="macro-enabled"):
+        check_input(docm)  # not a plain DOCX (review documents must be one)
     dotx = rewrite_part(good, tmp_path / "t.dotx", "[Content_Types].xml", lambda b: b.replace(
         b"wordprocessingml.document.main", b"wordprocessingml.template.main"))
     assert read_docx(dotx).blocks[0].text == "申诉"
 
 
-def test_iso_strict_refused(tmp_path: Path, good: Path) -> None:
+def test_iso_strict_read_not_plain(tmp_path: Path, good: Path) -> None:
     strict = rewrite_part(good, tmp_path / "s.docx", "word/document.xml", lambda b: b.replace(
         b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
         b"http://purl.oclc.org/ooxml/wordprocessingml/main"))
-    refused(strict, "Strict")
+    assert read_docx(strict).blocks[0].text == "申诉"
+    with pytest.raises(InputError, match="Strict"):
+        check_input(strict)
 
 
 def test_dtd_and_external_entity_refused(tmp_path: Path, good: Path) -> None:
@@ -159,6 +176,37 @@ def test_dtd_and_external_entity_refused(tmp_path: Path, good: Path) -> None:
     xxe = rewrite_part(good, tmp_path / "xxe.docx", "word/document.xml", add_xxe)
     msg = refused(xxe, "DTD")
     assert "TOP-SECRET" not in msg
+
+
+def _with_custom_xml(good: Path, dst: Path, item: bytes) -> Path:
+    """``good`` with another customXml item (python-docx's template has one, as Word's do)."""
+    with zipfile.ZipFile(good) as zf:
+        assert "customXml/item1.xml" in zf.namelist()
+    return rewrite_part(good, dst, "customXml/item1.xml", lambda _b: item)
+
+
+def test_dtd_in_custom_xml_refused(tmp_path: Path, good: Path) -> None:
+    # Issue #12 item 10: a DTD in customXml/item1.xml was accepted and copied to the output.
+    dtd = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- data -->\n'
+           b'<!DOCTYPE r [<!ENTITY big "xxxxxxxx">]><r>&big;</r>')
+    msg = refused(_with_custom_xml(good, tmp_path / "c.docx", dtd), "customXml/item1.xml.*DTD")
+    assert "xxxxxxxx" not in msg
+    with pytest.raises(InputError, match="customXml/item1.xml"):
+        check_input(tmp_path / "c.docx")
+    # The same in UTF-16 (the encoding does not hide it).
+    utf16 = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r SYSTEM "x.dtd"><r/>'
+    refused(_with_custom_xml(good, tmp_path / "u.docx", utf16.encode("utf-16")),
+            "customXml/item1.xml.*DTD")
+    # A customXml item without a DTD is fine.
+    fine = _with_custom_xml(good, tmp_path / "ok.docx", b'<?xml version="1.0"?><r>1</r>')
+    assert read_docx(fine).blocks[0].text == "申诉"
+
+
+def test_dtd_in_relationships_refused(tmp_path: Path, good: Path) -> None:
+    rels = rewrite_part(good, tmp_path / "r.docx", "word/_rels/document.xml.rels",
+                        lambda b: b.replace(b"?>", b'?><!DOCTYPE Relationships [<!ENTITY a "b">]>',
+                                            1))
+    refused(rels, "document.xml.rels declares an XML DTD")
 
 
 def test_safe_parser_never_expands_entities(tmp_path: Path) -> None:

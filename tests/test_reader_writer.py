@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -310,6 +311,133 @@ def test_dotx_template_written_as_docx(tmp_path: Path) -> None:
     doc = fake_translate(read_docx(tpl))
     assert doc.meta["format"] == "dotx"
     out = write_docx(doc, tmp_path / "t.en.docx")
+    assert docx.Document(str(out)).paragraphs[0].text.startswith("EN[")
+
+
+# ----------------------------------------------------------------------------- other Word files
+_TRANSITIONAL_URI = re.compile(
+    r"http://schemas\.openxmlformats\.org/(wordprocessingml|officeDocument|drawingml|"
+    r"schemaLibrary)/2006/([A-Za-z-]+)")
+
+
+def to_strict(src: Path, dst: Path) -> Path:
+    """An ISO/IEC 29500 Strict copy of a transitional package, made the way Word writes
+    Strict: every namespace and relationship type under http://purl.oclc.org/ooxml/, a
+    w:conformance attribute, and measures with units ("36pt", "0.5in") instead of twips.
+    (Made here from a python-docx file; the corpus test reads real Strict files.)"""
+    def strict_uri(m: re.Match[str]) -> str:
+        name = {"extended-properties": "extendedProperties",
+                "custom-properties": "customProperties"}.get(m.group(2), m.group(2))
+        return f"http://purl.oclc.org/ooxml/{m.group(1)}/{name}"
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith((".xml", ".rels")):
+                text = _TRANSITIONAL_URI.sub(strict_uri, data.decode("utf-8"))
+                if info.filename == "word/document.xml":
+                    text = re.sub(r"(<w:document\b)", r'\1 w:conformance="strict"', text, count=1)
+                    text = text.replace(
+                        "<w:p><w:r>", '<w:p><w:pPr><w:ind w:start="36pt" w:hanging="0.5in"/>'
+                        '<w:jc w:val="end"/></w:pPr><w:r>', 1)
+                data = text.encode("utf-8")
+            zout.writestr(info.filename, data)
+    return dst
+
+
+def test_iso_strict_read_and_written_as_transitional(all_stories: Path, tmp_path: Path) -> None:
+    strict = to_strict(all_stories, tmp_path / "strict.docx")
+    assert b"purl.oclc.org/ooxml/wordprocessingml/main" in members(strict)["word/document.xml"]
+    before = sha(strict)
+    plain = read_docx(all_stories)
+    doc = read_docx(strict)
+    assert [(b.id, b.text, b.style) for b in doc.blocks] == \
+        [(b.id, b.text, b.style) for b in plain.blocks]  # every story, same ids
+    assert doc.meta["format"] == "strict"
+    assert [n.code for n in doc.notes] == ["input-strict"] and "Strict" in doc.notes[0].message
+    assert account(strict)["ok"]
+    out = write_docx(fake_translate(doc), tmp_path / "strict.en.docx")
+    assert sha(strict) == before
+    parts = members(out)
+    assert not any(b"purl.oclc.org" in data for data in parts.values())
+    assert b'Target="word/document.xml"' in parts["_rels/.rels"]
+    assert (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+            in parts["_rels/.rels"])
+    body = parts["word/document.xml"].decode("utf-8")
+    assert "conformance" not in body
+    assert '<w:ind w:left="720" w:hanging="720"/>' in body and '<w:jc w:val="right"/>' in body
+    again = {b.id: b.text for b in read_docx(out).blocks}
+    assert again == {b.id: b.target_text() for b in doc.blocks}
+    assert read_docx(out).meta["format"] == "docx"
+    assert docx.Document(str(out)).paragraphs[0].text.startswith("EN[")  # python-docx opens it
+
+
+def test_strict_mapping_leaves_the_text_alone(tmp_path: Path) -> None:
+    text = "规范见 http://purl.oclc.org/ooxml/wordprocessingml/main 第 3 节"
+    strict = to_strict(build_simple(tmp_path / "a.docx", [text]), tmp_path / "s.docx")
+    doc = read_docx(strict)
+    assert doc.meta["format"] == "strict" and [b.text for b in doc.blocks] == [text]
+    out = write_docx(fake_translate(doc), tmp_path / "s.en.docx")
+    assert [b.text for b in read_docx(out).blocks] == [doc.blocks[0].target_text()]
+
+
+VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+
+
+def to_docm(src: Path, dst: Path, template: bool = False) -> Path:
+    """A macro-enabled copy of ``src`` laid out as Word saves one: a VBA project part
+    (with its own relationships and vbaData.xml), its content types and relationship."""
+    main = ("application/vnd.ms-word.template.macroEnabledTemplate.main+xml" if template
+            else "application/vnd.ms-word.document.macroEnabled.main+xml")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.wordprocessingml."
+                    b"document.main+xml", main.encode()).replace(
+                    b"</Types>",
+                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+                    b'<Override PartName="/word/vbaData.xml" '
+                    b'ContentType="application/vnd.ms-word.vbaData+xml"/></Types>')
+            if info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", (
+                    f'<Relationship Id="rIdVba" Type="{VBA_REL}" Target="vbaProject.bin"/>'
+                    "</Relationships>").encode())
+            zout.writestr(info.filename, data)
+        zout.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 Sub AutoOpen() Shell ... End Sub")
+        zout.writestr("word/_rels/vbaProject.bin.rels", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns='
+            '"http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+            'Id="rId1" Type="http://schemas.microsoft.com/office/2006/relationships/wordVbaData"'
+            ' Target="vbaData.xml"/></Relationships>'))
+        zout.writestr("word/vbaData.xml", '<?xml version="1.0"?><wne:vbaSuppData xmlns:wne='
+                      '"http://schemas.microsoft.com/office/word/2006/wordml"/>')
+    return dst
+
+
+@pytest.mark.parametrize("template", [False, True])
+def test_macro_enabled_read_and_written_without_macros(all_stories: Path, tmp_path: Path,
+                                                       template: bool) -> None:
+    name = "draft.dotm" if template else "draft.docm"
+    docm = to_docm(all_stories, tmp_path / name, template)
+    before = sha(docm)
+    doc = read_docx(docm)
+    assert [b.text for b in doc.blocks] == [b.text for b in read_docx(all_stories).blocks]
+    assert doc.meta["format"] == ("dotm" if template else "docm")
+    (note,) = doc.notes
+    assert note.code == f"input-{doc.meta['format']}" and note.severity.value == "warning"
+    assert "macros were not carried over" in note.message
+    out = write_docx(fake_translate(doc), tmp_path / "draft.en.docx")
+    assert sha(docm) == before
+    parts = members(out)
+    assert not {"word/vbaProject.bin", "word/vbaData.xml",
+                "word/_rels/vbaProject.bin.rels"} & set(parts)
+    assert b"vbaProject" not in parts["word/_rels/document.xml.rels"]
+    types = parts["[Content_Types].xml"].decode()
+    assert "macroEnabled" not in types and "vba" not in types
+    assert ("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+            in types)  # a template too: the output is a document
     assert docx.Document(str(out)).paragraphs[0].text.startswith("EN[")
 
 
