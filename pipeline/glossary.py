@@ -458,9 +458,15 @@ def sanitize_terms(terms: Iterable[Term]) -> tuple[list[Term], list[str]]:
             wrong_seen.add(k)
         flags = tuple(f for f in (_squash(_SEP_RE.sub("/", f)) for f in t.flag_renderings)
                       if _has_edges(f) and _en_key(f) != _en_key(canonical))
+        bad = {_en_key(x) for x in wrong + list(flags)} | {_en_key(canonical)}
+        allowed = tuple(a for a in (_squash(_SEP_RE.sub("/", a)) for a in t.allowed)
+                        if a and _en_key(a) not in bad)
+        plural = _squash(_SEP_RE.sub("/", t.plural))
+        if plural and plural != NO_PLURAL and not _has_edges(plural):
+            plural = ""
         clean = Term(tuple(variants), canonical, acronym.strip(), tuple(wrong),
-                     _squash(t.note), priority, flags, t.allowed, t.source, t.line,
-                     ref=_squash(t.ref), plural=t.plural)
+                     _squash(t.note), priority, flags, allowed, t.source, t.line,
+                     ref=_squash(t.ref), plural=plural)
         for v in variants:
             zh_seen[zh_key(v)] = clean
         out.append(clean)
