@@ -41,10 +41,15 @@ COLUMN_ALIASES: dict[str, str] = {
     "priority": "priority", "优先级": "priority",
     "note": "note", "notes": "note", "备注": "note",
     "allowed": "allowed", "allowed_renderings": "allowed", "alternatives": "allowed",
+    "plural": "plural", "复数": "plural",
+    "ref": "ref", "source": "ref", "reference": "ref", "来源": "ref", "出处": "ref",
 }
 TSV_COLUMNS = ["zh_variants", "canonical", "acronym", "wrong_renderings", "priority", "note",
-               "allowed"]
+               "allowed", "plural", "ref"]
 PRIORITIES = ("normal", "low")
+NO_PLURAL = "-"  # the plural column's marker for "this term has no plural form"
+# Lower-case words a capitalised name may contain ("Fulfillment by Amazon", "Plan of Action").
+_NAME_MINOR = frozenset("a an and as at by for from in of on or the to with".split())
 
 _SEP_RE = re.compile(r"[|｜]")  # the full-width bar is what a Chinese IME types
 _WS_RE = re.compile(r"\s+")
@@ -104,6 +109,11 @@ class Term:
     allowed: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
+    # Where the term comes from (a URL or a source's name): documentation only.
+    ref: str = ""
+    # "" derives the plural (a capitalised name has none, see plural_form); NO_PLURAL ("-")
+    # says the term has none; any other text is the plural form ("Plans of Action").
+    plural: str = ""
 
     @property
     def where(self) -> str:
@@ -113,8 +123,31 @@ class Term:
         return {"zh_variants": list(self.zh_variants), "canonical": self.canonical,
                 "acronym": self.acronym, "wrong_renderings": list(self.wrong_renderings),
                 "flag_renderings": list(self.flag_renderings), "allowed": list(self.allowed),
-                "priority": self.priority,
+                "priority": self.priority, "plural": self.plural, "ref": self.ref,
                 "note": self.note, "source": self.source, "line": self.line}
+
+    @property
+    def is_name(self) -> bool:
+        """A capitalised name of two words or more ("Account Health", "Fulfillment by
+        Amazon"): every word with letters starts with a capital, small linking words aside."""
+        words = self.canonical.split(" ")
+        return len(words) >= 2 and all(
+            w[:1].isupper() or w in _NAME_MINOR or not any(c.isalpha() for c in w)
+            for w in words)
+
+    @property
+    def plural_form(self) -> str | None:
+        """The term's plural, or None when it has none: the ``plural`` column when set,
+        else none for a capitalised name and the usual English plural for the rest."""
+        if self.plural == NO_PLURAL:
+            return None
+        if self.plural:
+            return self.plural
+        if self.is_name:
+            return None
+        plural = _plural_phrase(self.canonical)
+        return None if plural == self.canonical and not self.canonical.endswith("s") \
+            else plural
 
 
 # --------------------------------------------------------------------------- loading
@@ -214,7 +247,8 @@ def _parse_row(cells: list[str], header: list[str], origin: str, line: int) -> T
     if len(cells) < needed:
         raise err(f"{len(cells)} column{'s' if len(cells) != 1 else ''}, expected {ncols} "
                   "(columns must be separated by tabs)")
-    row = {f: "" for f in ("zh", "canonical", "acronym", "wrong", "priority", "note", "allowed")}
+    row = {f: "" for f in ("zh", "canonical", "acronym", "wrong", "priority", "note", "allowed",
+                           "plural", "ref")}
     for name, cell in zip(header, cells, strict=False):  # short rows: missing cells empty
         if name:
             row[name] = cell
@@ -263,8 +297,18 @@ def _parse_row(cells: list[str], header: list[str], origin: str, line: int) -> T
             raise err(f"'{item}' is both allowed and a wrong rendering")
         if _en_key(item) != _en_key(canonical) and item not in allowed:
             allowed.append(item)
+    plural = _squash(row["plural"])
+    if plural == "—":
+        plural = NO_PLURAL
+    if plural and plural != NO_PLURAL:
+        if _SEP_RE.search(plural) or not _has_edges(plural):
+            raise err(f"plural '{plural}' must be one form that starts and ends with a letter "
+                      f"or digit (or '{NO_PLURAL}' for a term with no plural)")
+        if _en_key(plural) == _en_key(canonical):
+            plural = NO_PLURAL  # "the plural is the term itself": it has none
     return Term(tuple(variants), canonical, acronym, tuple(wrong), _squash(row["note"]),
-                priority, tuple(flags), tuple(allowed), origin, line)
+                priority, tuple(flags), tuple(allowed), origin, line,
+                ref=_squash(row["ref"]), plural=plural)
 
 
 def _check_terms(terms: Sequence[Term]) -> None:
@@ -414,8 +458,15 @@ def sanitize_terms(terms: Iterable[Term]) -> tuple[list[Term], list[str]]:
             wrong_seen.add(k)
         flags = tuple(f for f in (_squash(_SEP_RE.sub("/", f)) for f in t.flag_renderings)
                       if _has_edges(f) and _en_key(f) != _en_key(canonical))
+        bad = {_en_key(x) for x in wrong + list(flags)} | {_en_key(canonical)}
+        allowed = tuple(a for a in (_squash(_SEP_RE.sub("/", a)) for a in t.allowed)
+                        if a and _en_key(a) not in bad)
+        plural = _squash(_SEP_RE.sub("/", t.plural))
+        if plural and plural != NO_PLURAL and not _has_edges(plural):
+            plural = ""
         clean = Term(tuple(variants), canonical, acronym.strip(), tuple(wrong),
-                     _squash(t.note), priority, flags, t.allowed, t.source, t.line)
+                     _squash(t.note), priority, flags, allowed, t.source, t.line,
+                     ref=_squash(t.ref), plural=plural)
         for v in variants:
             zh_seen[zh_key(v)] = clean
         out.append(clean)
@@ -437,7 +488,8 @@ def format_tsv(terms: Iterable[Term], comments: Iterable[str] = ()) -> str:
     for t in terms:
         wrong = list(t.wrong_renderings) + [f"?{f}" for f in t.flag_renderings]
         cells = ["|".join(t.zh_variants), t.canonical, t.acronym, "|".join(wrong),
-                 "" if t.priority == "normal" else t.priority, t.note, "|".join(t.allowed)]
+                 "" if t.priority == "normal" else t.priority, t.note, "|".join(t.allowed),
+                 t.plural, t.ref]
         lines.append("\t".join(_tsv_cell(c, i == 0) for i, c in enumerate(cells)))
     return "\n".join(lines) + "\n"
 
@@ -556,8 +608,9 @@ class Glossary:
     def _content_hash(self) -> str:
         # What changes output only (not notes, not file/line): the memory keys on this.
         data = [[list(t.zh_variants), t.canonical, t.acronym, list(t.wrong_renderings),
-                 list(t.flag_renderings), t.priority] for t in self.terms]
-        blob = json.dumps(["glossary-v1", data], ensure_ascii=False, separators=(",", ":"))
+                 list(t.flag_renderings), t.priority, t.plural] for t in self.terms]
+        # v2: plural forms (and the "a name has no plural" rule) change output.
+        blob = json.dumps(["glossary-v2", data], ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:12]
 
     # ----------------------------------------------------------------- detection
@@ -657,6 +710,23 @@ class Glossary:
             for w in t.wrong_renderings:
                 table[_en_key(w)] = (ti, "wrong")  # a later (user) entry wins
         self._norm_table = table
+        # Forms whose repetition in brackets is collapsed: every canonical, wrong rendering
+        # and acronym, keyed to its term; an acronym in brackets is never a repeat.
+        keys: dict[str, int] = {k: ti for k, (ti, _) in table.items()}
+        acr: dict[int, str] = {}
+        for ti, t in enumerate(self.terms):
+            if t.acronym and _has_edges(t.acronym):
+                keys.setdefault(_en_key(t.acronym), ti)
+                acr[ti] = _en_key(t.acronym)
+        self._repeat_keys = keys
+        self._repeat_acr = acr
+        if keys:
+            forms = "|".join(_phrase_re(k) for k in sorted(keys, key=lambda k: (-len(k), k)))
+            self._repeat_re: re.Pattern[str] | None = re.compile(
+                rf"(?<![{_ALNUM}])(?P<a>{forms})(?P<apl>(?:e?s)?)[ \t]*[(（][ \t]*"
+                rf"(?P<b>{forms})(?:e?s)?[ \t]*[)）](?![{_ALNUM}])", re.IGNORECASE | re.ASCII)
+        else:
+            self._repeat_re = None
         if not table:
             self._norm_re: re.Pattern[str] | None = None
             return
@@ -722,16 +792,29 @@ class Glossary:
             ti, kind = found
             term = self.terms[ti]
             if kind == "canonical":
-                fixed = self._canonical_fix(m.group(1), term.canonical)
-                if fixed is None or _caps_line(english, m.start(), m.end()):
-                    continue
                 start, end, plural = m.start(), m.end(), m.group(2)
-                replacement = fixed + plural
-                message = f"the Amazon term is written “{term.canonical}”"
+                caps = _caps_line(english, start, end)
+                fixed = None if caps else self._canonical_fix(m.group(1), term.canonical)
+                if plural and term.plural_form != term.canonical + plural.lower():
+                    # "Fulfillment by Amazons" (a name has no plural), "Plan of Actions"
+                    # (the plural is "Plans of Action"): the engine's context added an "s".
+                    form = term.plural_form
+                    if form is None:
+                        replacement = fixed or m.group(1)
+                        message = f"“{term.canonical}” is a name: it has no plural"
+                    else:
+                        replacement = _shape(form, m.group(1), _sentence_start(english, start),
+                                             caps)
+                        message = f"the plural of “{term.canonical}” is “{form}”"
+                elif fixed is None:
+                    continue
+                else:
+                    replacement = fixed + plural
+                    message = f"the Amazon term is written “{term.canonical}”"
             else:
                 start, end, plural = self._extend(english, m.start(), m.end(), m.group(2),
                                                   term.canonical, pos)
-                base = _plural_phrase(term.canonical) if plural else term.canonical
+                base = (term.plural_form or term.canonical) if plural else term.canonical
                 before = english[start:end]
                 replacement = _shape(base, before, _sentence_start(english, start),
                                      _caps_line(english, start, end))
@@ -743,6 +826,36 @@ class Glossary:
             out.append(replacement)
             changes.append(Change(f"glossary:{term.canonical}", before, replacement, message, STEP))
             pos = end
+        if changes:
+            out.append(english[pos:])
+            english = "".join(out)
+        english, more = self.collapse_repeats(english)
+        return english, changes + more
+
+    def collapse_repeats(self, english: str) -> tuple[str, list[Change]]:
+        """Say a term once: "A-to-z Guarantee claim (A-to-z Guarantee claim)" becomes
+        "A-to-z Guarantee claim". The Chinese often gives a term with its Latin form in
+        brackets (亚马逊交易保障索赔（A-to-Z 索赔）), and both become the same English.
+        "Order Defect Rate (ODR)" (a term and its acronym) is left as it is."""
+        if not english or "(" not in english and "（" not in english:
+            return english, []
+        if self._repeat_re is None:
+            return english, []
+        out: list[str] = []
+        changes: list[Change] = []
+        pos = 0
+        for m in self._repeat_re.finditer(english):
+            first, second = m.group("a"), m.group("b")
+            if _en_key(first) != _en_key(second):
+                a, b = self._repeat_keys.get(_en_key(first)), self._repeat_keys.get(_en_key(second))
+                if a is None or a != b or _en_key(second) == self._repeat_acr.get(a):
+                    continue  # different terms, or "term (ACRONYM)"
+            keep = first + m.group("apl")
+            out.append(english[pos:m.start()])
+            out.append(keep)
+            changes.append(Change("glossary:repeat", m.group(0), keep,
+                                  f"the term is said once: “{keep}”", STEP))
+            pos = m.end()
         if not changes:
             return english, []
         out.append(english[pos:])
@@ -817,8 +930,12 @@ class EnforceStep:
     def _acronym_re(t: Term) -> re.Pattern[str]:
         acr = re.escape(t.acronym)
         edge = rf"[{_ALNUM}\-]"
+        full = _phrase_re(t.canonical)
+        plural = t.plural_form
+        if plural and not _en_key(plural).startswith(_en_key(t.canonical)):
+            full = f"{_phrase_re(plural)}|{full}"  # "Plans of Action (POA)"
         return re.compile(
-            rf"(?<!{edge})(?:(?P<full>(?i:{_phrase_re(t.canonical)}))(?P<fpl>(?i:e?s))?"
+            rf"(?<!{edge})(?:(?P<full>(?i:{full}))(?P<fpl>(?i:e?s))?"
             rf"(?P<paren>[ \t]*\([ \t]*{acr}s?[ \t]*\))?|(?P<bare>{acr})(?P<bpl>s)?)(?!{edge})")
 
     def __call__(self, doc: Document) -> Document:
@@ -871,13 +988,16 @@ class EnforceStep:
                     after = f"{m.group('full')}{m.group('fpl') or ''} ({acr})"
                     why = f"first mention: “{t.canonical} ({acr})”"
                 else:
-                    after = acr + ("s" if m.group("fpl") else "")
+                    plural = m.group("fpl") or (
+                        t.plural_form and _en_key(m.group("full")) == _en_key(t.plural_form)
+                        and _en_key(t.plural_form) != _en_key(t.canonical))
+                    after = acr + ("s" if plural and t.plural_form else "")
                     why = f"later mention: “{acr}”"
             else:
                 if acr in seen:
                     continue
                 seen.add(acr)
-                base = t.canonical if not m.group("bpl") else _plural_phrase(t.canonical)
+                base = t.canonical if not m.group("bpl") else (t.plural_form or t.canonical)
                 base = _shape(base, acr, _sentence_start(text, start))
                 after = f"{base} ({acr})"
                 why = f"first mention: “{t.canonical} ({acr})”"

@@ -8,8 +8,9 @@ OmegaT read without mapping. Import reads that and TBX v3 (root ``<tbx>``,
 Per entry: the Chinese ``langSet`` holds every variant; the English one holds the
 canonical term (``preferredTerm-admn-sts``), the acronym (``termType`` acronym) and each
 wrong rendering (``deprecatedTerm-admn-sts``; one that is only flagged carries a
-``<note>check only</note>``). The entry note is a ``<note>``; priority low is the note
-``priority: low``.
+``<note>check only</note>``) and each allowed alternative (``admittedTerm-admn-sts``).
+The entry note is a ``<note>``; priority low is the note ``priority: low`` and a plural
+form the note ``plural: ...``; the source is ``<admin type="source">``.
 
 The XML parser never resolves entities nor touches the network (XXE-safe).
 """
@@ -34,6 +35,7 @@ ADMITTED = "admittedTerm-admn-sts"
 DEPRECATED = "deprecatedTerm-admn-sts"
 CHECK_ONLY = "check only"
 PRIORITY_LOW = "priority: low"
+PLURAL_NOTE = "plural: "
 _ACRONYM_TYPES = {"acronym", "abbreviation", "initialism", "shortform", "short form",
                   "abbreviatedform"}
 _WRONG_STATUS = {"deprecatedterm-admn-sts", "supersededterm-admn-sts", "deprecated",
@@ -74,6 +76,10 @@ def tbx_bytes(terms: Iterable[Term], title: str = "", zh_lang: str = "zh-CN",
             etree.SubElement(entry, "note").text = t.note
         if t.priority == "low":
             etree.SubElement(entry, "note").text = PRIORITY_LOW
+        if t.plural:
+            etree.SubElement(entry, "note").text = PLURAL_NOTE + t.plural
+        if t.ref:
+            etree.SubElement(entry, "admin", type="source").text = t.ref
         zh = etree.SubElement(entry, "langSet")
         zh.set(XML_LANG, zh_lang)
         for i, v in enumerate(t.zh_variants):
@@ -87,6 +93,8 @@ def tbx_bytes(terms: Iterable[Term], title: str = "", zh_lang: str = "zh-CN",
             _tig(en, w, DEPRECATED)
         for f in t.flag_renderings:
             _tig(en, f, DEPRECATED, note=CHECK_ONLY)
+        for a in t.allowed:
+            _tig(en, a, ADMITTED)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -168,7 +176,7 @@ def _entry_notes(entry: etree._Element) -> list[str]:
 def _parse_entry(entry: etree._Element, origin: str) -> Term | None:
     zh: list[str] = []
     canonical = acronym = ""
-    fallback = ""
+    admitted: list[str] = []  # the first is the term when nothing is preferred
     wrong: list[str] = []
     flags: list[str] = []
     for lang_set in _children(entry, "langSet", "langSec"):
@@ -190,16 +198,23 @@ def _parse_entry(entry: etree._Element, origin: str) -> Term | None:
                     acronym = acronym or text
                 elif status.startswith("preferred") and not canonical:
                     canonical = text
-                elif not fallback:
-                    fallback = text  # an admitted English term, if nothing is preferred
-    canonical = canonical or fallback
+                elif text not in admitted:
+                    admitted.append(text)  # correct alternatives (allowed)
+    canonical = canonical or (admitted.pop(0) if admitted else "")
     if not zh or not canonical:
         return None
     notes = _entry_notes(entry)
     priority = "low" if PRIORITY_LOW in (n.lower() for n in notes) else "normal"
-    note = "; ".join(n for n in notes if n.lower() != PRIORITY_LOW)
+    plural = next((n[len(PLURAL_NOTE):].strip() for n in notes
+                   if n.lower().startswith(PLURAL_NOTE)), "")
+    note = "; ".join(n for n in notes
+                     if n.lower() != PRIORITY_LOW and not n.lower().startswith(PLURAL_NOTE))
+    ref = next((_text(a) for a in _children(entry, "admin")
+                if (a.get("type") or "").strip().lower() == "source"), "")
+    allowed = tuple(a for a in dict.fromkeys(admitted) if a != canonical)
     return Term(tuple(zh), canonical, acronym, tuple(dict.fromkeys(wrong)), note, priority,
-                tuple(dict.fromkeys(flags)), source=origin, line=entry.sourceline or 0)
+                tuple(dict.fromkeys(flags)), allowed, source=origin,
+                line=entry.sourceline or 0, ref=ref, plural=plural)
 
 
 def _parser() -> etree.XMLParser:

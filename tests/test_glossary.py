@@ -24,6 +24,7 @@ from pipeline.glossary import (
     normalize_text,
     parse_glossary,
     read_glossary_file,
+    zh_key,
 )
 from pipeline.model import Block, Document, Origin, Segment, Severity
 
@@ -80,11 +81,73 @@ def test_builtin_canonicals_survive_normalisation_and_wrong_renderings_map_to_th
             assert [c.rule for c in changes] == [f"glossary:{t.canonical}"]
 
 
-def test_builtin_variants_are_each_detected_as_their_own_term(g: Glossary) -> None:
-    for t in g.terms:
+REPO = Path(__file__).resolve().parent.parent
+BUILTIN_TSV = REPO / "glossaries" / "amazon.tsv"
+
+
+@pytest.fixture(scope="module")
+def file_terms() -> list[Term]:
+    """The built-in file's entries, read from the file itself."""
+    return read_glossary_file(BUILTIN_TSV)
+
+
+def test_builtin_file_size_sources_and_packaged_copy(file_terms: list[Term]) -> None:
+    assert len(file_terms) >= 300
+    assert [t.where for t in file_terms if not t.ref] == []  # every entry names its source
+    packaged = REPO / "pipeline" / "data" / "glossaries" / "amazon.tsv"
+    assert packaged.read_bytes() == BUILTIN_TSV.read_bytes()  # the wheel ships the same file
+
+
+def test_builtin_variants_are_each_detected_as_their_own_term(
+        g: Glossary, file_terms: list[Term]) -> None:
+    assert g.terms == file_terms
+    owner: dict[str, Term] = {}
+    for t in file_terms:
         for v in t.zh_variants:
-            hits = g.detect(f"我们的{v}问题")
-            assert [g.term_for(h) for h in hits if h.source == v] == [t], v
+            key = zh_key(v)
+            assert key not in owner, f"{v!r} claimed by {owner.get(key)} and {t.where}"
+            owner[key] = t
+            sentence = f"关于{v}，我们已经处理完毕。"
+            hits = g.detect(sentence)
+            assert [g.term_for(h) for h in hits if h.source == v] == [t], (v, hits)
+            # Low-priority (ambiguous) entries are found for review but never forced on the
+            # engine: the protect step asks for normal-priority terms only.
+            strict = [h for h in g.detect(sentence, include_low=False) if h.source == v]
+            assert bool(strict) == (t.priority != "low"), v
+
+
+def test_builtin_covers_the_areas_appeals_use(g: Glossary) -> None:
+    by_zh = {v: t for t in g.terms for v in t.zh_variants}
+    canon = {t.canonical for t in g.terms}
+    for required in [
+            # listing content
+            "product title", "bullet points", "product description", "search terms",
+            "A+ content", "main image", "variation", "product detail page",
+            # product condition and authenticity
+            "Condition Guidelines", "used item", "refurbished", "used sold as new",
+            "inauthentic", "counterfeit products", "supply chain documentation",
+            "letter of authorization",
+            # feedback, reviews, messages
+            "seller feedback", "product review", "feedback removal", "review manipulation",
+            "Buyer-Seller Messaging",
+            # intellectual property
+            "rights owner", "infringement", "test buy", "Amazon Brand Registry", "design patent",
+            "utility patent", "retraction",
+            # compliance and safety
+            "Restricted Products", "dangerous goods", "Safety Data Sheet",
+            "Children's Product Certificate", "test report", "product safety", "recall",
+            "expiration-dated products",
+            # account
+            "Seller Identity Verification", "related accounts", "Section 3", "drop shipping",
+            "Amazon Services Business Solutions Agreement", "account deactivation",
+            "account reactivation", "funds on hold", "disbursement"]:
+        assert required in canon, required
+    assert by_zh["五点描述"].canonical == "bullet points"
+    assert by_zh["搜索关键词"] is by_zh["后台关键词"]
+    assert by_zh["A+"].canonical == "A+ content"
+    for word in ["标题", "品牌", "反馈", "差评", "投诉", "专利", "有效期", "第三条", "主体",
+                 "二手", "翻新", "划线", "假冒", "不真实", "评论", "关键词", "标签"]:
+        assert by_zh[word].priority == "low", word
 
 
 # --------------------------------------------------------------------------- loading
@@ -445,6 +508,74 @@ def test_enforce_leaves_untranslated_and_failed_segments_alone(g: Glossary) -> N
     EnforceStep(g)(doc)
     assert doc.segments[0].target is None
     assert all(s.notes == [] and s.changes == [] for s in doc.segments)
+
+
+def test_a_name_keeps_its_form_when_the_engine_adds_a_plural(g: Glossary) -> None:
+    doc = make_doc(g, [
+        ("我们使用亚马逊物流", "We use Fulfillment by Amazons for all orders."),
+        ("账户状况良好", "Our Account Healths are good."),
+        ("配送前取消率下降", "The Pre-fulfillment Cancel Rates fell."),
+        ("卖家平台", "SELLER CENTRALS"),  # an all-capitals heading
+        ("两个A-to-z索赔", "Two A-to-z Guarantee claims were closed."),  # a real plural
+        ("两个行动计划", "Both Plan of Actions were sent."),  # the plural column's form
+        ("秒杀", "Our Lightning Deals ended."),
+    ])
+    EnforceStep(g)(doc)
+    assert [s.target for s in doc.segments] == [
+        "We use Fulfillment by Amazon (FBA) for all orders.",
+        "Our Account Health are good.",
+        "The Pre-fulfillment Cancel Rate fell.",
+        "SELLER CENTRAL",
+        "Two A-to-z Guarantee claims were closed.",
+        "Both Plans of Action (POA) were sent.",
+        "Our Lightning Deals ended.",
+    ]
+    rules = [c.message for c in doc.segments[1].changes]
+    assert rules == ["“Account Health” is a name: it has no plural"]
+    assert not any(n.code.startswith("term-") for s in doc.segments for n in s.notes)
+
+
+def test_plural_column_and_the_name_rule(tmp_path: Path) -> None:
+    text = ("zh_variants\tcanonical\twrong_renderings\tplural\n"
+            "数据\tsales data\t\t-\n"          # explicit: no plural
+            "整改报告\tReport of Action\t\tReports of Action\n"
+            "退货中心\tReturns Center\t\t\n"    # a capitalised name: none
+            "退货单\treturn slip\treturn bill\t\n")  # an ordinary term: derived
+    terms = parse_glossary(text, "t.tsv")
+    assert [t.plural_form for t in terms] == [None, "Reports of Action", None, "return slips"]
+    assert parse_glossary(format_tsv(terms), "t.tsv") == terms
+    mine = Glossary(terms)
+    assert mine.normalize("Sales datas and Report of Actions, Returns Centers; return bills.")[0] \
+        == "Sales data and Reports of Action, Returns Center; return slips."
+    with pytest.raises(GlossaryError, match="t.tsv:2: plural"):
+        parse_glossary("zh_variants\tcanonical\tplural\n数据\tdata\ta|b\n", "t.tsv")
+
+
+def test_a_term_given_with_its_latin_form_in_brackets_is_said_once(g: Glossary) -> None:
+    zh = "亚马逊交易保障索赔（A-to-Z 索赔）已关闭"
+    hits = g.detect(zh)
+    assert [h.source for h in hits] == ["亚马逊交易保障索赔", "A-to-Z 索赔"]
+    assert hits[0].canonical == hits[1].canonical == "A-to-z Guarantee claim"
+    # What translating the two masked terms gives, and the engine's variants of it.
+    doc = make_doc(g, [
+        (zh, f"The {hits[0].canonical} ({hits[1].canonical}) was closed."),
+        (zh, f"Two {hits[0].canonical}s（{hits[1].canonical}s） were closed."),
+        (zh, "The A-to-Z Guarantee Claim (AtoZ claim) was closed."),
+        ("订单缺陷率（ODR）", "The Order Defect Rate (ODR) is 2%."),  # term (ACRONYM) stays
+        ("FBA（亚马逊物流）", "FBA (FBA) orders."),
+        ("负面反馈（差评）", "negative feedback (negative review)"),  # two terms: both stay
+    ])
+    EnforceStep(g)(doc)
+    assert [s.target for s in doc.segments] == [
+        "The A-to-z Guarantee claim was closed.",
+        "Two A-to-z Guarantee claims were closed.",
+        "The A-to-z Guarantee claim was closed.",
+        "The Order Defect Rate (ODR) is 2%.",
+        "Fulfillment by Amazon (FBA) orders.",
+        "negative feedback (negative review)",
+    ]
+    assert [c.rule for c in doc.segments[0].changes] == ["glossary:repeat"]
+    assert not any(n.code == "term-missing" for s in doc.segments for n in s.notes)
 
 
 # --------------------------------------------------------------------------- properties
