@@ -326,7 +326,7 @@ def apply_review(review_path: Path, source: Path | None = None, out_dir: Path | 
         # a row marked ok/reviewed. An English written for an edited Chinese is not stored.
         if not polish and seg.translatable and not altered and seg.id not in result.stale_ids and \
                 (edited or row.status in ("ok", "reviewed")):
-            store.append((seg.source, english))
+            store.append((seg.zh, english))  # the memory is keyed on Simplified text
 
     result.comments = [{"id": c.segment_id, "row": c.row, "author": c.author, "text": c.text}
                        for c in data.comments]
