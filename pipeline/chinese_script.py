@@ -17,6 +17,7 @@ OpenCC (the ``opencc`` package, with its own conversion tables) is imported on f
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -34,12 +35,26 @@ def _converter(config: str) -> Any:
     return opencc.OpenCC(config)
 
 
+# OpenCC keeps 帐 for 帳, but mainland usage (and so the glossary and the model) writes
+# 账 for accounts and money (账户, 账号, 账单); 帐 stays for tents and curtains.
+_ZHANG = re.compile("(?<![蚊营軍军])帐(?![篷幕子])")
+
+
 def to_simplified(text: str) -> str:
-    """``text`` in Simplified characters (OpenCC t2s), same length as ``text``."""
-    out = _converter("t2s").convert(text)
+    """``text`` in Simplified characters, same length as ``text``.
+
+    OpenCC ``tw2sp`` (Taiwan phrases to mainland ones: 軟體 -> 软件) when it keeps the
+    length, else ``t2s``, else character by character; then 帐 -> 账 in money senses.
+    """
+    out = _converter("tw2sp").convert(text)
+    if len(out) != len(text):
+        out = _converter("t2s").convert(text)
     if len(out) != len(text):  # a phrase mapped to another length: go char by char
         conv = _converter("t2s")
         out = "".join(c if len(s := conv.convert(c)) != 1 else s for c in text)
+    if "帐" in out:
+        out = "".join(o if (t != "帳" or o != "帐") else n for t, o, n in
+                      zip(text, out, _ZHANG.sub("账", out), strict=True))
     return out
 
 

@@ -299,9 +299,12 @@ def read_glossary_file(path: Path) -> list[Term]:
     """Load one glossary file (.tsv/.txt/.csv, or .tbx through pipeline.tbx)."""
     path = Path(path)
     if path.suffix.lower() == ".tbx":
-        from .tbx import import_tbx
+        from .tbx import import_tbx_report, no_terms_message
 
-        cleaned, _ = sanitize_terms(import_tbx(path))
+        found, report = import_tbx_report(path)
+        if not found:  # a termbase without zh/en entries is not silently "0 terms"
+            raise GlossaryError(no_terms_message(path, report))
+        cleaned, _ = sanitize_terms(found)
         return cleaned
     try:
         data = path.read_bytes()

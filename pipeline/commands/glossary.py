@@ -80,7 +80,7 @@ def import_cmd(
         path, count, dropped = import_tbx_to_tsv(file, dst, force=force)
     out.print(f"wrote {path} ({count} terms)")
     for line in dropped:
-        out.print(f"  dropped: {line}", soft_wrap=True)
+        out.print(f"  {line}", soft_wrap=True)
 
 
 @app.command("export")
