@@ -246,8 +246,8 @@ def test_tbx_without_chinese_is_refused_not_imported_as_nothing(tmp_path: Path) 
     from pipeline.commands.glossary import app
 
     src = DATA / "tbx_no_chinese.tbx"
-    with pytest.raises(GlossaryError, match=r"no entry with both a Chinese .* 2 entries read; "
-                                            r"languages: en, en-US, fr, fr-FR"):
+    with pytest.raises(GlossaryError, match=r"no entry with both a Chinese .* \(2 entries read; "
+                                            r"languages: en, en-US, fr, fr-FR\)"):
         import_tbx_to_tsv(src, tmp_path / "x.tsv")
     assert not (tmp_path / "x.tsv").exists()
     with pytest.raises(GlossaryError, match="no entry with both"):
