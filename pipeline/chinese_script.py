@@ -43,12 +43,11 @@ _ZHANG = re.compile("(?<![蚊营軍军])帐(?![篷幕子])")
 def to_simplified(text: str) -> str:
     """``text`` in Simplified characters, same length as ``text``.
 
-    OpenCC ``tw2sp`` (Taiwan phrases to mainland ones: 軟體 -> 软件) when it keeps the
-    length, else ``t2s``, else character by character; then 帐 -> 账 in money senses.
+    OpenCC ``t2s`` (characters and variant phrases; not ``tw2sp``, whose Taiwan-to-
+    mainland vocabulary changes meaning here: 停用 -> 禁用), character by character
+    when a phrase would change the length; then 帐 -> 账 in money senses.
     """
-    out = _converter("tw2sp").convert(text)
-    if len(out) != len(text):
-        out = _converter("t2s").convert(text)
+    out = _converter("t2s").convert(text)
     if len(out) != len(text):  # a phrase mapped to another length: go char by char
         conv = _converter("t2s")
         out = "".join(c if len(s := conv.convert(c)) != 1 else s for c in text)
