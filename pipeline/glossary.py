@@ -408,7 +408,29 @@ def read_glossary_file(path: Path) -> list[Term]:
         raise GlossaryError(f"{path} is a folder, not a glossary file") from None
     except OSError as exc:
         raise GlossaryError(f"cannot read glossary {path}: {exc.strerror or exc}") from None
-    return parse_glossary(_decode(data, str(path)), str(path))
+    return add_simplified_variants(parse_glossary(_decode(data, str(path)), str(path)))
+
+
+def add_simplified_variants(terms: list[Term]) -> list[Term]:
+    """Give each Traditional Chinese variant (訂單缺陷率) its Simplified form (订单缺陷率)
+    as a further variant: drafts in Traditional Chinese are matched on their Simplified
+    conversion (pipeline.chinese_script), so a glossary may list Traditional terms only.
+    A form another entry already has is not added."""
+    if not any(not v.isascii() for t in terms for v in t.zh_variants):
+        return terms
+    from .chinese_script import to_simplified
+
+    taken = {zh_key(v) for t in terms for v in t.zh_variants}
+    out: list[Term] = []
+    for t in terms:
+        extra = []
+        for v in t.zh_variants:
+            s = to_simplified(v)
+            if s != v and zh_key(s) not in taken:
+                extra.append(s)
+                taken.add(zh_key(s))
+        out.append(replace(t, zh_variants=t.zh_variants + tuple(extra)) if extra else t)
+    return out
 
 
 def builtin_path() -> Path:

@@ -91,3 +91,30 @@ def test_run_on_a_traditional_draft_finds_the_same_terms(tmp_path: Path, sample_
     review = docx.Document(str(next((tmp_path / "traditional").glob("*.review.docx"))))
     cells = "\n".join(c.text for t in review.tables for r in t.rows for c in r.cells)
     assert "我們" in cells
+
+
+def test_a_glossary_listing_traditional_terms_matches_both_scripts(tmp_path: Path) -> None:
+    from pipeline.glossary import load_glossaries
+
+    path = Path(__file__).parent / "data" / "interop" / "excel_big5.txt"
+    g = load_glossaries([path], builtin=False)
+    assert g.terms[0].zh_variants == ("訂單缺陷率", "订单缺陷率")
+    assert g.terms[1].zh_variants == ("帳戶健康", "账户健康")
+    doc = segment_document(Document(Path("x.docx"), [Block("body/p0", "body", TRAD)]))
+    assert [h.canonical for h in g.detect(doc.segments[0].zh)] == ["Order Defect Rate"]
+    assert [h.canonical for h in g.detect("订单缺陷率")] == ["Order Defect Rate"]
+
+
+def test_memory_hits_a_traditional_sentence_through_its_simplified_form(tmp_path: Path) -> None:
+    from pipeline.memory import MemoryStep, TranslationMemory, remember
+    from pipeline.model import Origin
+
+    doc = segment_document(Document(Path("x.docx"), [Block("body/p0", "body", TRAD)]))
+    with TranslationMemory(tmp_path / "tm.sqlite") as tm:
+        tm.store(doc.segments[0].zh, "Our store was deactivated.", "reviewed")
+        MemoryStep(tm, "m", "g")(doc)
+        first, second = doc.segments
+        assert first.origin is Origin.MEMORY_EXACT and first.source.startswith("我們")
+        second.target, second.origin = "We refunded all buyers.", Origin.MACHINE
+        remember(doc, tm, "m", "g")
+        assert tm.lookup("我们已联系所有买家并退款。").target == "We refunded all buyers."
