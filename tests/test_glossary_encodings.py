@@ -72,3 +72,12 @@ def test_review_table_header_is_a_bare_on_off_element(tmp_path: Path) -> None:
     path = write_review(doc, tmp_path / "x.review.docx")
     xml = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
     assert "<w:tblHeader/>" in xml and 'w:tblHeader w:val' not in xml
+
+
+def test_check_names_the_encoding_and_what_a_tbx_import_skipped() -> None:
+    from pipeline.commands.glossary import app
+
+    res = CliRunner().invoke(app, ["check", str(DATA / "excel_gb18030.txt")])
+    assert res.exit_code == 0 and res.output.startswith("OK: 3 terms (read as GB18030)")
+    res = CliRunner().invoke(app, ["check", str(DATA / "tbx_basic_statuses.tbx")])
+    assert res.exit_code == 0 and "skipped 1 entries: no English term" in res.output
