@@ -84,6 +84,15 @@ def test_run_on_a_traditional_draft_finds_the_same_terms(tmp_path: Path, sample_
 
     simplified, traditional = terms(reports["simplified"]), terms(reports["traditional"])
     assert simplified and traditional == simplified
+    # The engine saw the same Simplified input: the same English and the same findings
+    # (the POA structure check included).
+    def english(report: dict) -> list[tuple[str, str, list[str]]]:
+        return [(s["id"], s["final"], sorted(n["code"] for n in s["notes"]))
+                for s in report["segments"] if s["translatable"]]
+
+    assert english(reports["traditional"]) == english(reports["simplified"])
+    assert [n["code"] for n in reports["traditional"]["document_notes"]] == \
+        [n["code"] for n in reports["simplified"]["document_notes"]] + ["traditional-chinese"]
     # The report and review keep the original Traditional text.
     sources = [s["source"] for s in reports["traditional"]["segments"] if s["translatable"]]
     assert any("訂單" in s or "賬戶" in s or "買家" in s for s in sources)
