@@ -255,7 +255,8 @@ def _parse_entry(entry: etree._Element, origin: str, report: TbxImport) -> Term 
 
         zh = list(dict.fromkeys(to_simplified(t) for t in trad))
         report.converted += 1
-    report.traditional += len(trad)
+    else:
+        report.traditional += len(trad)  # set aside next to the Simplified terms
     canonical = acronym = fallback = ""
     wrong: list[str] = []
     flags: list[str] = []
