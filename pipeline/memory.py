@@ -85,8 +85,6 @@ CREATE TABLE IF NOT EXISTS tm_gram (
 """
 
 
-# A space next to a CJK character or CJK punctuation carries no meaning in Chinese
-# (stray spaces from Word/PDF copy-paste); a space between Latin words does.
 # Schema 1 -> 2: existing entries keep their meaning (machine = draft, reviewed = reviewed).
 _MIGRATE_1_TO_2 = (
     "ALTER TABLE tm ADD COLUMN status TEXT NOT NULL DEFAULT 'reviewed'"
@@ -95,9 +93,10 @@ _MIGRATE_1_TO_2 = (
     "UPDATE tm SET status = 'draft' WHERE origin = 'machine'",
     "UPDATE tm_meta SET value = '2' WHERE key = 'schema'",
 )
-_STATUS_RANK = {"rejected": 0, "draft": 1, "reviewed": 2}
 
 
+# A space next to a CJK character or CJK punctuation carries no meaning in Chinese
+# (stray spaces from Word/PDF copy-paste); a space between Latin words does.
 _CJK = "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}]) | (?=[{_CJK}])")
 
