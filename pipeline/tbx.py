@@ -6,10 +6,17 @@ OmegaT read without mapping. Import reads that and TBX v3 (root ``<tbx>``,
 ``conceptEntry`` / ``langSec`` / ``termSec``, DCA or DCT style).
 
 Per entry: the Chinese ``langSet`` holds every variant; the English one holds the
-canonical term (``preferredTerm-admn-sts``), the acronym (``termType`` acronym) and each
-wrong rendering (``deprecatedTerm-admn-sts``; one that is only flagged carries a
+canonical term (``preferredTerm-admn-sts``), the acronym (``termType`` acronym), each
+allowed rendering (``admittedTerm-admn-sts``) and each wrong rendering
+(``deprecatedTerm-admn-sts``; one that is only flagged carries a
 ``<note>check only</note>``). The entry note is a ``<note>``; priority low is the note
-``priority: low``.
+``priority: low``. The header points to ``TBXBasic-zh-en.xcs`` (shipped in
+``pipeline/data``, written beside the export), a TBX-Basic XCS whose languages allow zh.
+
+Import maps statuses in their v2, display-name and v3 forms (preferred -> canonical,
+admitted -> allowed, deprecated/superseded/notRecommended/obsolete -> wrong), prefers
+Simplified Chinese and en-US (``pipeline.langcode``), reads DCA and DCT notes alike, and
+reports what it skipped or set aside (``TbxImport``).
 
 The XML parser never resolves entities nor touches the network (XXE-safe).
 """

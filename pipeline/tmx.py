@@ -1,11 +1,17 @@
 """TMX 1.4 import and export for the translation memory.
 
-Export writes one ``<tu>`` per entry with ``x-origin``/``x-model``/``x-glossary-version``
-props, so a round trip through another CAT tool keeps what the memory needs.
-Import reads any TMX 1.1-1.4 file: languages are matched on their primary subtag
-(zh, zh-CN, zh-Hans, ZH_cn... / en, en-US, EN-gb...), inline codes (bpt/ept/ph/it/ut)
-are dropped and the text around them kept, ``<hi>`` text is kept. Parsing never
-resolves entities and never touches the network (no XXE, no entity expansion bombs).
+Export writes one ``<tu>`` per entry with ``x-origin``/``x-status``/``x-model``/
+``x-glossary-version`` props (and the props and locale variants an import kept), so a
+round trip through another CAT tool keeps what the memory needs.
+Import reads any TMX 1.1-1.4 file. Languages go through ``pipeline.langcode``: the best
+Simplified Chinese text (zh-CN/zh-Hans, then zh/zho/cmn...) is the source, the best
+English (en-US, then en/eng, then en-GB...) the target; every other text is kept as a
+locale variant, and a unit with only Traditional Chinese is converted. Other tools'
+statuses (Trados x-ConfirmationLevel/x-Origin, memoQ, XLIFF states) are mapped to the
+memory's reviewed/draft/rejected (``_STATUS_PROPS``). Inline codes (bpt/ept/ph/it/ut)
+are dropped and the text around them kept (a line-break code becomes a space),
+``<hi>`` text is kept. Parsing never resolves entities and never touches the network
+(no XXE, no entity expansion bombs).
 """
 
 from __future__ import annotations
