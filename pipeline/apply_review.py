@@ -363,7 +363,7 @@ def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
         # a row marked ok/reviewed. An English written for an edited Chinese is not stored.
         if not polish and seg.translatable and not altered and seg.id not in result.stale_ids and \
                 (edited or row.status in ("ok", "reviewed")):
-            store.append((seg.source, english))
+            store.append((seg.zh, english))  # the memory is keyed on Simplified text
 
     result.comments = [{"id": c.segment_id, "row": c.row, "author": c.author, "text": c.text}
                        for c in data.comments]

@@ -6,12 +6,19 @@ of the row is kept for display and export.
 
 Rules (see docs/memory.md):
 
-* ``reviewed`` beats ``machine``: storing a machine translation never replaces a
-  reviewed one; a reviewed one replaces anything (the latest review wins).
-* An exact *machine* hit is reused only when it was produced by the same model and
-  glossary version as the current run; otherwise it is offered as a suggestion (a
-  ``memory-fuzzy`` note with score 1.0) and the engine translates the segment again.
-  Reviewed hits are always reused.
+* Each entry has an ``origin`` (``machine``: an engine's output; ``reviewed``: written or
+  approved by a person, or imported) and a ``status`` (``reviewed``, ``draft`` or
+  ``rejected``; TMX import maps CAT tools' statuses onto it). Entries stored without a
+  status get ``reviewed`` for a reviewed origin and ``draft`` for a machine one.
+* ``reviewed`` beats the rest: storing a non-reviewed translation never replaces a
+  reviewed one; a reviewed one replaces anything (the latest review wins). A machine
+  translation never replaces a person's draft, and never brings back a rejected text.
+* An exact *reviewed* hit is always reused. An exact *machine draft* (this pipeline's
+  own output) is reused only when it was produced by the same model and glossary
+  version as the current run. Any other exact hit (another model, or somebody's draft)
+  is only offered as a suggestion (a ``memory-fuzzy`` note with score 1.0) and the
+  engine translates the segment again. A *rejected* entry is never used, not even as a
+  suggestion.
 
 Concurrency: WAL journal, a busy timeout, and every write in ``BEGIN IMMEDIATE`` so
 two processes (two CLI runs on the same library) can write at once without
@@ -42,7 +49,8 @@ from .errors import InputError
 from .model import Document, Note, Origin, Severity
 
 ORIGINS = ("machine", "reviewed")
-SCHEMA_VERSION = "1"
+STATUSES = ("reviewed", "draft", "rejected")
+SCHEMA_VERSION = "2"  # 2: status and extra columns (1 is migrated on open)
 _BUSY_TIMEOUT_MS = 30_000
 # How many bigram-overlap candidates are scored exactly per fuzzy query. A sentence
 # that clears a 0.75 character ratio shares most of its bigrams, so it ranks near the
@@ -64,7 +72,9 @@ CREATE TABLE IF NOT EXISTS tm (
     ngrams INTEGER NOT NULL,
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
-    uses INTEGER NOT NULL DEFAULT 0
+    uses INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'reviewed' CHECK (status IN ('reviewed', 'draft', 'rejected')),
+    extra TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS tm_length ON tm(length);
 CREATE TABLE IF NOT EXISTS tm_gram (
@@ -73,6 +83,16 @@ CREATE TABLE IF NOT EXISTS tm_gram (
     PRIMARY KEY (gram, entry)
 ) WITHOUT ROWID;
 """
+
+
+# Schema 1 -> 2: existing entries keep their meaning (machine = draft, reviewed = reviewed).
+_MIGRATE_1_TO_2 = (
+    "ALTER TABLE tm ADD COLUMN status TEXT NOT NULL DEFAULT 'reviewed'"
+    " CHECK (status IN ('reviewed', 'draft', 'rejected'))",
+    "ALTER TABLE tm ADD COLUMN extra TEXT NOT NULL DEFAULT ''",
+    "UPDATE tm SET status = 'draft' WHERE origin = 'machine'",
+    "UPDATE tm_meta SET value = '2' WHERE key = 'schema'",
+)
 
 
 # A space next to a CJK character or CJK punctuation carries no meaning in Chinese
@@ -110,6 +130,16 @@ class MemoryEntry:
     created: str | None = None  # ISO UTC "YYYY-MM-DDThh:mm:ssZ"; None = now
     updated: str | None = None
     uses: int = 0
+    status: str | None = None  # reviewed/draft/rejected; None: from the origin
+    # What an import keeps for export but the memory does not use (JSON text: TMX props
+    # of other tools, locale variants such as zh-TW or en-GB text).
+    extra: str = ""
+
+    @property
+    def effective_status(self) -> str:
+        if self.status is not None:
+            return self.status
+        return "reviewed" if self.origin == "reviewed" else "draft"
 
 
 @dataclass
@@ -125,16 +155,21 @@ class Match:
     updated: str
     uses: int
     key: str
+    status: str = "reviewed"
+    extra: str = ""
     score: float = 1.0
 
     @property
     def reviewed(self) -> bool:
-        return self.origin == "reviewed"
+        return self.status == "reviewed"
 
     def reusable_for(self, model: str, glossary_version: str) -> bool:
-        """Reviewed: always. Machine: only from the same model and glossary version."""
-        return self.reviewed or (self.model == model
-                                 and self.glossary_version == glossary_version)
+        """Reviewed: always. A machine draft: only from the same model and glossary
+        version. Anybody's draft, or a rejected entry: never."""
+        if self.status == "reviewed":
+            return True
+        return (self.status == "draft" and self.origin == "machine"
+                and self.model == model and self.glossary_version == glossary_version)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -155,11 +190,13 @@ class StoreResult:
         return self.inserted + self.updated + self.unchanged + self.kept
 
 
-_COLUMNS = "source, target, origin, model, glossary_version, created, updated, uses, key"
+_COLUMNS = ("source, target, origin, model, glossary_version, created, updated, uses, key,"
+            " status, extra")
+_NCOL = 11
 
 
 def _match(row: sqlite3.Row | tuple, score: float = 1.0) -> Match:
-    return Match(*row[:9], score=score)
+    return Match(*row[:_NCOL], score=score)
 
 
 class TranslationMemory:
@@ -233,6 +270,10 @@ class TranslationMemory:
                 raise InputError(f"{self.path} is an SQLite file but not a translation memory")
             if "tm_meta" in tables:
                 row = c.execute("SELECT value FROM tm_meta WHERE key='schema'").fetchone()
+                if row is not None and row[0] == "1":
+                    for stmt in _MIGRATE_1_TO_2:
+                        c.execute(stmt)
+                    return
                 if row is None or row[0] != SCHEMA_VERSION:
                     raise InputError(f"{self.path}: unsupported translation memory schema "
                                      f"{row[0] if row else '?'} (expected {SCHEMA_VERSION})")
@@ -384,7 +425,7 @@ class TranslationMemory:
         sql = (f"SELECT {_COLUMNS}, g.c, t.ngrams FROM ("
                f" SELECT entry, COUNT(*) AS c FROM tm_gram WHERE gram IN ({marks})"
                f" GROUP BY entry) AS g JOIN tm AS t ON t.id = g.entry"
-               f" WHERE t.length BETWEEN ? AND ?"
+               f" WHERE t.length BETWEEN ? AND ? AND t.status != 'rejected'"
                f" ORDER BY (2.0 * g.c) / (? + t.ngrams) DESC LIMIT ?")
         with self._lock, self._guard():
             rows = self._conn.execute(sql, (*grams, lo, hi, len(grams), _CANDIDATES)).fetchall()
@@ -392,7 +433,7 @@ class TranslationMemory:
         matcher.set_seq2(key)  # seq2 is the one SequenceMatcher caches
         found: list[Match] = []
         for row in rows:
-            cand = row[8]
+            cand = row[8]  # the key
             matcher.set_seq1(cand)
             # The cheap upper bounds first; ratio() is the expensive one.
             if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
@@ -417,7 +458,7 @@ class TranslationMemory:
                 return
             for row in rows:
                 yield _match(row)
-            last = rows[-1][9]
+            last = rows[-1][_NCOL]
 
     def stats(self) -> dict[str, Any]:
         with self._lock, self._guard():
@@ -425,6 +466,8 @@ class TranslationMemory:
             entries = c.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
             by_origin = dict.fromkeys(ORIGINS, 0)
             by_origin.update(dict(c.execute("SELECT origin, COUNT(*) FROM tm GROUP BY origin")))
+            by_status = dict.fromkeys(STATUSES, 0)
+            by_status.update(dict(c.execute("SELECT status, COUNT(*) FROM tm GROUP BY status")))
             models = dict(c.execute("SELECT model, COUNT(*) FROM tm WHERE origin='machine'"
                                     " GROUP BY model ORDER BY COUNT(*) DESC"))
             glossaries = dict(c.execute(
@@ -433,6 +476,7 @@ class TranslationMemory:
             uses, first, last = c.execute(
                 "SELECT COALESCE(SUM(uses), 0), MIN(created), MAX(updated) FROM tm").fetchone()
         return {"path": str(self.path), "entries": entries, "by_origin": by_origin,
+                "by_status": by_status,
                 "models": models, "glossary_versions": glossaries, "uses": uses,
                 "oldest": first, "newest": last}
 
@@ -441,7 +485,7 @@ class TranslationMemory:
     def store(self, source: str, target: str, origin: str = "machine", model: str = "",
               glossary_version: str = "") -> str:
         """Store one translation; returns "inserted", "updated", "unchanged" or "kept"
-        ("kept": a machine translation was refused because a reviewed one exists)."""
+        ("kept": the entry already stored wins, e.g. a reviewed one over a machine one)."""
         res = self.store_entries([MemoryEntry(source, target, origin, model, glossary_version)])
         for name in ("inserted", "updated", "unchanged", "kept"):
             if getattr(res, name):
@@ -458,6 +502,10 @@ class TranslationMemory:
         """Store entries (with their own origin/model/dates) in one transaction.
 
         A later entry for the same key in the same batch wins under the same rules.
+        An existing entry is kept (not replaced) when it is reviewed and the new one is
+        not, or is a review dated after the new one; when it is a person's draft and the
+        new one a machine draft; or when it is a rejected text and the new one the same
+        text unreviewed. A rejection of exactly the stored text marks it rejected.
         """
         res = StoreResult()
         stamp = now_iso()
@@ -465,40 +513,43 @@ class TranslationMemory:
             for e in entries:
                 if e.origin not in ORIGINS:
                     raise ValueError(f"origin must be one of {ORIGINS}, not {e.origin!r}")
+                status = e.effective_status
+                if status not in STATUSES:
+                    raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
                 key = normalize(e.source)
                 if not key or not e.target.strip():
                     continue  # an empty English would be "reused" as a blank
-                row = c.execute("SELECT id, target, origin, model, glossary_version, updated"
-                                " FROM tm WHERE key = ?", (key,)).fetchone()
+                row = c.execute("SELECT id, target, origin, model, glossary_version, updated,"
+                                " status, extra FROM tm WHERE key = ?", (key,)).fetchone()
                 created = e.created or stamp
                 updated = e.updated or e.created or stamp
                 if row is None:
                     grams = _grams(key)
                     cur = c.execute(
                         "INSERT INTO tm(key, source, target, origin, model, glossary_version,"
-                        " length, ngrams, created, updated, uses)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " length, ngrams, created, updated, uses, status, extra)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (key, e.source, e.target, e.origin, e.model, e.glossary_version,
-                         len(key), len(grams), created, updated, e.uses))
+                         len(key), len(grams), created, updated, e.uses, status, e.extra))
                     c.executemany("INSERT OR IGNORE INTO tm_gram(gram, entry) VALUES (?, ?)",
                                   [(g, cur.lastrowid) for g in grams])
                     res.inserted += 1
                     continue
-                rid, old_target, old_origin, old_model, old_gv, old_updated = row
-                if old_origin == "reviewed" and (
-                        e.origin == "machine"
-                        # An imported review dated before the one we have is older news.
-                        or (e.updated is not None and e.updated < old_updated)):
+                rid, old_target, old_origin, old_model, old_gv, old_updated, old_status, \
+                    old_extra = row
+                if _keep_existing(old_status, old_origin, old_target, old_updated, e, status):
                     res.kept += 1
                     continue
-                if (old_target, old_origin, old_model, old_gv) == (
-                        e.target, e.origin, e.model, e.glossary_version):
+                extra = e.extra or old_extra
+                if (old_target, old_origin, old_model, old_gv, old_status, old_extra) == (
+                        e.target, e.origin, e.model, e.glossary_version, status, extra):
                     res.unchanged += 1
                     continue
                 c.execute("UPDATE tm SET source = ?, target = ?, origin = ?, model = ?,"
-                          " glossary_version = ?, updated = ? WHERE id = ?",
+                          " glossary_version = ?, updated = ?, status = ?, extra = ?"
+                          " WHERE id = ?",
                           (e.source, e.target, e.origin, e.model, e.glossary_version,
-                           e.updated or stamp, rid))
+                           e.updated or stamp, status, extra, rid))
                 res.updated += 1
         return res
 
@@ -531,6 +582,20 @@ def _cannot_write(exc: Exception) -> bool:
 def _is_corruption(exc: Exception) -> bool:
     text = str(exc).lower()
     return "malformed" in text or "corrupt" in text or "not a database" in text
+def _keep_existing(old_status: str, old_origin: str, old_target: str, old_updated: str,
+                   new: MemoryEntry, new_status: str) -> bool:
+    """True when the stored entry wins over ``new`` (see ``store_entries``)."""
+    if old_status == "reviewed":
+        if new_status == "rejected" and new.target == old_target:
+            return False  # this very text was rejected after all
+        # A non-reviewed text never replaces a review; an older-dated review neither.
+        return new_status != "reviewed" or (new.updated is not None
+                                            and new.updated < old_updated)
+    if new_status == "reviewed":
+        return False
+    if old_status == "draft" and old_origin != "machine" and new.origin == "machine":
+        return True  # a person's draft beats an engine's output
+    return old_status == "rejected" and new.target == old_target and new_status == "draft"
 
 
 # -- the pipeline step ---------------------------------------------------------------
@@ -559,21 +624,21 @@ class MemoryStep:
         for seg in doc.segments:
             if not seg.translatable or seg.target is not None:
                 continue
-            hit = self.memory.lookup(seg.source)
+            hit = self.memory.lookup(seg.zh)  # Simplified text of a Traditional draft
             if hit is not None and hit.reusable_for(self.model, self.glossary_version):
                 seg.target = hit.target
                 seg.origin = Origin.MEMORY_EXACT
                 seg.meta["memory"] = {
-                    "origin": hit.origin, "model": hit.model,
+                    "origin": hit.origin, "status": hit.status, "model": hit.model,
                     "glossary_version": hit.glossary_version, "updated": hit.updated,
                     "score": 1.0,
                 }
-                used.append(seg.source)
+                used.append(seg.zh)
                 exact += 1
                 continue
-            key = normalize(seg.source)
+            key = normalize(seg.zh)
             if key not in fuzzy_cache:
-                fuzzy_cache[key] = self.memory.fuzzy(seg.source, self.fuzzy_threshold,
+                fuzzy_cache[key] = self.memory.fuzzy(seg.zh, self.fuzzy_threshold,
                                                      self.fuzzy_limit)
             matches = fuzzy_cache[key]
             if not matches:
@@ -581,17 +646,19 @@ class MemoryStep:
             fuzzy += 1
             seg.meta["fuzzy"] = [
                 {"score": m.score, "source": m.source, "target": m.target,
-                 "origin": m.origin, "model": m.model,
+                 "origin": m.origin, "status": m.status, "model": m.model,
                  "glossary_version": m.glossary_version,
                  # An identical source that was not reusable: another model/glossary.
                  "stale": m.key == key}
                 for m in matches]
             best = matches[0]
-            if best.key == key:
+            if best.key == key and not (best.origin == "machine" and best.model):
+                why = f"exact memory match, {best.status} (not reviewed: not reused)"
+            elif best.key == key:
                 why = (f"exact memory match from another model/glossary "
                        f"({best.model or '?'}, glossary {best.glossary_version or '?'})")
             else:
-                why = f"memory match {best.score:.0%} ({best.origin}) for \u201c{best.source}\u201d"
+                why = f"memory match {best.score:.0%} ({best.status}) for \u201c{best.source}\u201d"
             seg.note("memory-fuzzy", f"{why}: \u201c{best.target}\u201d", Severity.INFO,
                      step=self.name)
         if used:
@@ -610,7 +677,7 @@ def remember(doc: Document, memory: TranslationMemory, model: str,
              glossary_version: str) -> StoreResult:
     """Store every machine-translated segment's *final* English (``seg.text``, after
     glossary enforcement and grammar: what the user received) as a machine entry."""
-    pairs = [(s.source, s.text) for s in doc.segments
+    pairs = [(s.zh, s.text) for s in doc.segments
              if s.translatable and s.origin is Origin.MACHINE and s.target is not None]
     if memory.readonly:  # MemoryStep noted it on the document
         return StoreResult()

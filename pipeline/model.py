@@ -110,11 +110,22 @@ class Segment:
     notes: list[Note] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    # The source in Simplified characters when the document is written in Traditional
+    # Chinese (pipeline.chinese_script; same length as ``source``, so offsets are shared),
+    # else None. Steps that match Chinese (memory, glossary, protect, engine, QA) read
+    # ``zh``; the review, report and untranslated text keep the original ``source``.
+    simplified: str | None = None
+
+    @property
+    def zh(self) -> str:
+        """The Chinese to match and translate: ``simplified`` when set, else ``source``."""
+        return self.simplified if self.simplified is not None else self.source
 
     @property
     def reviewed(self) -> bool:
         """A person approved this English (here or in the memory): steps must not edit it."""
-        return self.origin is Origin.REVIEWED or self.meta.get("memory", {}).get("origin") == "reviewed"
+        hit = self.meta.get("memory", {})
+        return self.origin is Origin.REVIEWED or hit.get("status", hit.get("origin")) == "reviewed"
 
     @property
     def text(self) -> str:
@@ -188,6 +199,9 @@ class Document:
     blocks: list[Block] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)  # document-level findings
     meta: dict[str, Any] = field(default_factory=dict)  # model, glossary, backend, skipped...
+    # "traditional" when the draft is written in Traditional Chinese (its segments then
+    # carry ``Segment.simplified``), "simplified" otherwise; "" before segmentation.
+    script: str = ""
 
     @property
     def segments(self) -> list[Segment]:

@@ -185,7 +185,7 @@ def texts_of(doc: Document) -> list[Text]:
     out = []
     for seg in doc.segments:
         english = seg.text if (seg.target is not None or not seg.translatable) else ""
-        out.append(Text(seg.id, seg.source, english))
+        out.append(Text(seg.id, seg.zh, english))  # Simplified form of a Traditional draft
     return out
 
 

@@ -258,8 +258,8 @@ class ProtectStep:
 
     def protect_segment(self, seg: Segment) -> None:
         if self.glossary is not None:
-            seg.terms = self.glossary.detect(seg.source)
-        body = seg.source
+            seg.terms = self.glossary.detect(seg.zh)
+        body = seg.zh  # the Simplified text of a Traditional draft (chinese_script)
         marker = LIST_MARKER_RE.match(body)
         if marker and marker.end() < len(body):
             # "一、根本原因" -> engine sees "根本原因"; the English gets "1. " back in front.

@@ -1045,7 +1045,7 @@ class QAStep:
         # The glossary step notes term problems itself; do not say the same twice.
         already = {n.code for n in seg.notes if n.step and n.step != "qa"}
         ctx = QAContext(glossary=self.glossary, terms=seg.terms or None)
-        notes = run_checks(seg.source, target, ctx, self.checks, seg.translatable, already)
+        notes = run_checks(seg.zh, target, ctx, self.checks, seg.translatable, already)
         seg.notes.extend(notes)
         return notes
 

@@ -210,9 +210,10 @@ def _repeat_header(row: Any) -> None:
     from docx.oxml.ns import qn
 
     tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
+    # A bare <w:tblHeader/> means "on"; w:val="true" is not an ST_OnOff value that
+    # validators following the Open XML SDK accept.
+    if tr_pr.find(qn("w:tblHeader")) is None:
+        tr_pr.append(OxmlElement("w:tblHeader"))
 
 
 def write_review(doc: Document, path: Path, mode: str = "translate", force: bool = True) -> Path:

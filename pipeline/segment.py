@@ -88,12 +88,17 @@ def segment_block(block: Block) -> Block:
 
 
 class SegmentStep:
+    """Split every block into segments, then detect the draft's script: a Traditional
+    Chinese draft gets ``Segment.simplified`` (see pipeline.chinese_script)."""
+
     name = "segment"
 
     def __call__(self, doc: Document) -> Document:
+        from .chinese_script import convert_document
+
         for block in doc.blocks:
             segment_block(block)
-        return doc
+        return convert_document(doc)
 
 
 def segment_document(doc: Document) -> Document:

@@ -6,11 +6,18 @@ OmegaT read without mapping. Import reads that and TBX v3 (root ``<tbx>``,
 ``conceptEntry`` / ``langSec`` / ``termSec``, DCA or DCT style).
 
 Per entry: the Chinese ``langSet`` holds every variant; the English one holds the
-canonical term (``preferredTerm-admn-sts``), the acronym (``termType`` acronym) and each
-wrong rendering (``deprecatedTerm-admn-sts``; one that is only flagged carries a
-``<note>check only</note>``) and each allowed alternative (``admittedTerm-admn-sts``).
-The entry note is a ``<note>``; priority low is the note ``priority: low`` and a plural
-form the note ``plural: ...``; the source is ``<admin type="source">``.
+canonical term (``preferredTerm-admn-sts``), the acronym (``termType`` acronym), each
+allowed rendering (``admittedTerm-admn-sts``) and each wrong rendering
+(``deprecatedTerm-admn-sts``; one that is only flagged carries a
+``<note>check only</note>``). The entry note is a ``<note>``; priority low is the note
+``priority: low`` and a plural form the note ``plural: ...``; the source is
+``<admin type="source">``. The header points to ``TBXBasic-zh-en.xcs`` (shipped in
+``pipeline/data``, written beside the export), a TBX-Basic XCS whose languages allow zh.
+
+Import maps statuses in their v2, display-name and v3 forms (preferred -> canonical,
+admitted -> allowed, deprecated/superseded/notRecommended/obsolete -> wrong), prefers
+Simplified Chinese and en-US (``pipeline.langcode``), reads DCA and DCT notes alike, and
+reports what it skipped or set aside (``TbxImport``).
 
 The XML parser never resolves entities nor touches the network (XXE-safe).
 """
@@ -21,6 +28,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -28,6 +36,7 @@ from lxml import etree
 from .errors import GlossaryError
 from .fileio import atomic_write
 from .glossary import Glossary, Term, format_tsv, parse_glossary, sanitize_terms
+from .langcode import Lang, parse_lang
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PREFERRED = "preferredTerm-admn-sts"
@@ -38,8 +47,14 @@ PRIORITY_LOW = "priority: low"
 PLURAL_NOTE = "plural: "
 _ACRONYM_TYPES = {"acronym", "abbreviation", "initialism", "shortform", "short form",
                   "abbreviatedform"}
-_WRONG_STATUS = {"deprecatedterm-admn-sts", "supersededterm-admn-sts", "deprecated",
-                 "superseded", "notrecommended"}
+# administrativeStatus / normativeAuthorization values, TBX-Basic v2 ("...Term-admn-sts"),
+# their display names ("Deprecated", "Not recommended") and TBX v3 values ("obsolete"),
+# all reduced by ``_status_kind`` to one word.
+_WRONG_STATUS = {"deprecated", "superseded", "notrecommended", "obsolete", "forbidden",
+                 "prohibited", "rejected", "notallowed"}
+_PREFERRED_STATUS = {"preferred", "standardized", "legal", "regulated", "approved"}
+_ADMITTED_STATUS = {"admitted", "allowed", "permitted", "accepted"}
+XCS_NAME = "TBXBasic-zh-en.xcs"  # our dialect definition: TBX-Basic with zh and en
 
 
 def _entry_id(term: Term) -> str:
@@ -68,7 +83,8 @@ def tbx_bytes(terms: Iterable[Term], title: str = "", zh_lang: str = "zh-CN",
     etree.SubElement(source_desc, "p").text = (
         f"Exported by appeal-pipeline from glossary {title}".strip())
     encoding = etree.SubElement(header, "encodingDesc")
-    etree.SubElement(encoding, "p", type="XCSURI").text = "TBXBasicXCSV02.xcs"
+    # TBXBasicXCSV02.xcs lists en/fr/de only: point to a TBX-Basic XCS that allows zh.
+    etree.SubElement(encoding, "p", type="XCSURI").text = XCS_NAME
     body = etree.SubElement(etree.SubElement(root, "text"), "body")
     for t in terms:
         entry = etree.SubElement(body, "termEntry", id=_entry_id(t))
@@ -89,6 +105,8 @@ def tbx_bytes(terms: Iterable[Term], title: str = "", zh_lang: str = "zh-CN",
         _tig(en, t.canonical, PREFERRED, "fullForm" if t.acronym else "")
         if t.acronym:
             _tig(en, t.acronym, ADMITTED, "acronym")
+        for a in t.allowed:
+            _tig(en, a, ADMITTED)
         for w in t.wrong_renderings:
             _tig(en, w, DEPRECATED)
         for f in t.flag_renderings:
@@ -104,7 +122,12 @@ def export_tbx(glossary: Glossary | Sequence[Term], path: Path, *, zh_lang: str 
     terms = glossary.terms if isinstance(glossary, Glossary) else list(glossary)
     title = glossary.name if isinstance(glossary, Glossary) else ""
     data = tbx_bytes(terms, title, zh_lang, en_lang)
-    return atomic_write(Path(path), lambda p: p.write_bytes(data), force=force)
+    written = atomic_write(Path(path), lambda p: p.write_bytes(data), force=force)
+    xcs = written.with_name(XCS_NAME)  # the XCSURI is relative: put the XCS beside it
+    if not xcs.exists():
+        source = Path(__file__).with_name("data") / XCS_NAME
+        atomic_write(xcs, lambda p: p.write_bytes(source.read_bytes()), force=True)
+    return written
 
 
 # --------------------------------------------------------------------------- import
@@ -131,30 +154,41 @@ def _descendants(el: etree._Element, *names: str) -> list[etree._Element]:
     return [c for c in el.iter() if c is not el and _local(c) in names]
 
 
-def _lang(el: etree._Element) -> str:
-    value = el.get(XML_LANG) or el.get("lang") or ""
-    return value.strip().lower()
+def _lang(el: etree._Element) -> Lang | None:
+    return parse_lang(el.get(XML_LANG) or el.get("lang"))
+
+
+def _status_kind(status: str) -> str:
+    """"preferredTerm-admn-sts" / "Preferred" / "preferred" -> "preferred"; "Not
+    recommended" / "notRecommended" -> "notrecommended"; "obsolete" -> "obsolete"."""
+    return re.sub(r"[\s_-]+", "", status.lower()).removesuffix("admnsts").removesuffix("term")
 
 
 def _term_group(group: etree._Element) -> tuple[str, str, str, bool]:
-    """(term text, administrative status, term type, check-only) of a tig/ntig/termSec."""
+    """(term text, status kind, term type, check-only) of a tig/ntig/termSec."""
     terms = _descendants(group, "term")
     text = _text(terms[0]) if terms else ""
     status = term_type = ""
     for note in _descendants(group, "termNote"):
         kind = (note.get("type") or "").strip()
-        if kind == "administrativeStatus":
+        if kind in ("administrativeStatus", "normativeAuthorization"):
             status = _text(note)
         elif kind == "termType":
             term_type = _text(note)
     # TBX v3 DCT style names the data category by element instead of a type attribute.
-    for el in _descendants(group, "administrativeStatus"):
+    for el in _descendants(group, "administrativeStatus", "normativeAuthorization"):
         status = _text(el)
     for el in _descendants(group, "termType"):
         term_type = _text(el)
     check_only = any(_text(n).lower().startswith(CHECK_ONLY)
                      for n in _descendants(group, "note"))
-    return text, status.lower(), term_type.lower(), check_only
+    return text, _status_kind(status), term_type.lower(), check_only
+
+
+# Entry- and language-level notes: DCA style (<descrip type="definition">, <note>) and
+# DCT style (<definition>, <subjectField>...): the same termbase gives the same notes.
+_NOTE_ELEMENTS = ("note", "descrip", "descripGrp", "definition", "subjectField", "context",
+                  "explanation")
 
 
 def _entry_notes(entry: etree._Element) -> list[str]:
@@ -162,9 +196,9 @@ def _entry_notes(entry: etree._Element) -> list[str]:
     notes: list[str] = []
     holders = [entry] + _children(entry, "langSet", "langSec")
     for holder in holders:
-        for el in _children(holder, "note", "descrip", "descripGrp"):
+        for el in _children(holder, *_NOTE_ELEMENTS):
             if _local(el) == "descripGrp":
-                el = next(iter(_children(el, "descrip")), None)
+                el = next(iter(_children(el, "descrip", "definition", "subjectField")), None)
                 if el is None:
                     continue
             text = _text(el)
@@ -173,36 +207,109 @@ def _entry_notes(entry: etree._Element) -> list[str]:
     return notes
 
 
-def _parse_entry(entry: etree._Element, origin: str) -> Term | None:
+@dataclass
+class TbxImport:
+    """What a TBX import found: entries read, terms made, entries skipped (and why),
+    statuses read, Traditional Chinese and other-locale English terms set aside."""
+
+    entries: int = 0
+    terms: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)  # status kind -> terms
+    traditional: int = 0  # zh-TW/zh-HK/zh-Hant terms not used as Chinese keys
+    converted: int = 0  # entries with only Traditional terms: converted to Simplified
+    en_variants: int = 0  # preferred terms of other English locales, kept as allowed
+    languages: dict[str, int] = field(default_factory=dict)  # every xml:lang seen
+
+    def lines(self) -> list[str]:
+        out = [f"skipped {n} entries: {why}" for why, n in sorted(self.skipped.items())]
+        if self.statuses:
+            out.append("statuses: " + ", ".join(
+                f"{n} {k}" for k, n in sorted(self.statuses.items())))
+        if self.traditional:
+            out.append(f"{self.traditional} Traditional Chinese terms (zh-TW/zh-HK/zh-Hant) "
+                       "not used as Chinese keys: drafts in Traditional Chinese are converted "
+                       "to Simplified before matching")
+        if self.converted:
+            out.append(f"{self.converted} entries had only Traditional Chinese terms: "
+                       "converted to Simplified")
+        if self.en_variants:
+            out.append(f"{self.en_variants} preferred terms of other English locales "
+                       "(en-GB...) kept as allowed renderings, not canonical")
+        return out
+
+
+def _bump(table: dict[str, int], key: str) -> None:
+    table[key] = table.get(key, 0) + 1
+
+
+def _parse_entry(entry: etree._Element, origin: str, report: TbxImport) -> Term | None:
     zh: list[str] = []
-    canonical = acronym = ""
-    admitted: list[str] = []  # the first is the term when nothing is preferred
-    wrong: list[str] = []
-    flags: list[str] = []
+    trad: list[str] = []
+    # English term groups with the rank of their locale (en-US 0, en 1, en-GB... 2).
+    english: list[tuple[int, str, str, str, bool]] = []
     for lang_set in _children(entry, "langSet", "langSec"):
         lang = _lang(lang_set)
+        if lang is not None:
+            _bump(report.languages, lang.code)
         groups = _children(lang_set, "tig", "ntig", "termSec")
-        if lang.startswith(("zh", "zho", "chi", "cmn")):
+        if lang is not None and lang.is_zh:
+            bucket = trad if lang.traditional else zh
             for g in groups:
                 text = _term_group(g)[0]
-                if text and text not in zh:
-                    zh.append(text)
-        elif lang.startswith(("en", "eng")):
+                if text and text not in bucket:
+                    bucket.append(text)
+        elif lang is not None and lang.is_en:
+            rank = lang.target_rank if lang.target_rank is not None else 2
             for g in groups:
                 text, status, term_type, check_only = _term_group(g)
-                if not text:
-                    continue
-                if status in _WRONG_STATUS or status.startswith(("deprecated", "superseded")):
-                    (flags if check_only else wrong).append(text)
-                elif term_type.replace(" ", "").replace("-", "") in _ACRONYM_TYPES:
-                    acronym = acronym or text
-                elif status.startswith("preferred") and not canonical:
-                    canonical = text
-                elif text not in admitted:
-                    admitted.append(text)  # correct alternatives (allowed)
-    canonical = canonical or (admitted.pop(0) if admitted else "")
+                if text:
+                    english.append((rank, text, status, term_type, check_only))
+    if not zh and trad:
+        from .chinese_script import to_simplified
+
+        zh = list(dict.fromkeys(to_simplified(t) for t in trad))
+        report.converted += 1
+    else:
+        report.traditional += len(trad)  # set aside next to the Simplified terms
+    canonical = acronym = fallback = ""
+    wrong: list[str] = []
+    flags: list[str] = []
+    allowed: list[str] = []
+    best_rank = min((e[0] for e in english), default=0)
+    for rank, text, status, term_type, check_only in english:
+        text = text.replace("|", "/").replace("\uff5c", "/")  # the TSV's list separator
+        if status in _WRONG_STATUS:
+            (flags if check_only else wrong).append(text)
+            use = "wrong rendering"
+        elif term_type.replace(" ", "").replace("-", "") in _ACRONYM_TYPES:
+            acronym = acronym or text
+            use = "acronym"
+        elif status in _PREFERRED_STATUS and rank == best_rank and not canonical:
+            canonical = text
+            use = "canonical"
+        elif status in _PREFERRED_STATUS and rank != best_rank:
+            allowed.append(text)  # "colour" (en-GB) next to "color" (en-US)
+            report.en_variants += 1
+            use = "allowed (other English locale)"
+        elif status in _ADMITTED_STATUS:
+            allowed.append(text)
+            use = "allowed"
+        elif not fallback and rank == best_rank and not status:
+            fallback = text  # a term without status, if nothing is preferred
+            use = "canonical if nothing is preferred"
+        else:
+            allowed.append(text)
+            use = "allowed"
+        if status:
+            _bump(report.statuses, f"{status} -> {use}")
+    canonical = canonical or fallback
+    if not canonical:  # only admitted terms, or only other locales: the best one
+        canonical = next((a for a in allowed), "")
     if not zh or not canonical:
+        _bump(report.skipped, "no Chinese term" if not zh else "no English term")
         return None
+    allowed = [a for a in dict.fromkeys(allowed) if a != canonical and a not in wrong]
     notes = _entry_notes(entry)
     priority = "low" if PRIORITY_LOW in (n.lower() for n in notes) else "normal"
     plural = next((n[len(PLURAL_NOTE):].strip() for n in notes
@@ -211,9 +318,8 @@ def _parse_entry(entry: etree._Element, origin: str) -> Term | None:
                      if n.lower() != PRIORITY_LOW and not n.lower().startswith(PLURAL_NOTE))
     ref = next((_text(a) for a in _children(entry, "admin")
                 if (a.get("type") or "").strip().lower() == "source"), "")
-    allowed = tuple(a for a in dict.fromkeys(admitted) if a != canonical)
     return Term(tuple(zh), canonical, acronym, tuple(dict.fromkeys(wrong)), note, priority,
-                tuple(dict.fromkeys(flags)), allowed, source=origin,
+                tuple(dict.fromkeys(flags)), tuple(allowed), source=origin,
                 line=entry.sourceline or 0, ref=ref, plural=plural)
 
 
@@ -226,7 +332,12 @@ def _parser() -> etree.XMLParser:
 
 def import_tbx(path: Path) -> list[Term]:
     """Terms of a TBX file (``<martif>`` v2 or ``<tbx>`` v3). Entries without a Chinese
-    term or an English term are skipped."""
+    term or an English term are skipped (``import_tbx_report`` says how many)."""
+    return import_tbx_report(path)[0]
+
+
+def import_tbx_report(path: Path) -> tuple[list[Term], TbxImport]:
+    """Terms of a TBX file and what the import found (see ``TbxImport``)."""
     path = Path(path)
     origin = str(path)
     try:
@@ -243,24 +354,38 @@ def import_tbx(path: Path) -> list[Term]:
     if _local(root) not in ("martif", "tbx"):
         raise GlossaryError(f"{origin}:{root.sourceline or 1}: not a TBX file (root element "
                             f"<{_local(root)}>, expected <martif> or <tbx>)")
+    report = TbxImport()
     terms: list[Term] = []
     for entry in root.iter():
         if _local(entry) in ("termEntry", "conceptEntry"):
-            term = _parse_entry(entry, origin)
+            report.entries += 1
+            term = _parse_entry(entry, origin, report)
             if term is not None:
                 terms.append(term)
-    return terms
+    report.terms = len(terms)
+    return terms, report
+
+
+def no_terms_message(src: Path, report: TbxImport) -> str:
+    langs = ", ".join(sorted(report.languages)) or "none"
+    return (f"{src}: no entry with both a Chinese (zh, zh-CN, zho...) and an English (en, "
+            f"en-US, eng...) term ({report.entries} entries read; languages: {langs})")
 
 
 def import_tbx_to_tsv(src: Path, dst: Path, *, force: bool = True) -> tuple[Path, int, list[str]]:
     """Convert a TBX file to a glossary TSV at ``dst`` (atomic).
 
-    Returns (path, number of terms, what was dropped to make the TSV valid).
+    Returns (path, number of terms, what the import found and what was dropped to make
+    the TSV valid). A TBX with no usable entry is refused (nothing is written).
     """
-    terms, dropped = sanitize_terms(import_tbx(src))
+    found, report = import_tbx_report(src)
+    if not found:
+        raise GlossaryError(no_terms_message(Path(src), report))
+    terms, dropped = sanitize_terms(found)
+    lines = report.lines() + [f"dropped: {d}" for d in dropped]
     comments = [f"Imported from {Path(src).name}: {len(terms)} terms"]
     comments += [f"dropped: {d}" for d in dropped]
     text = format_tsv(terms, comments)
     parse_glossary(text, str(dst))  # never write a file the loader would refuse
     path = atomic_write(Path(dst), lambda p: p.write_text(text, encoding="utf-8"), force=force)
-    return path, len(terms), dropped
+    return path, len(terms), lines

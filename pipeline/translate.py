@@ -26,7 +26,7 @@ def needs_engine(seg: Segment) -> bool:
 
 def _pieces(seg: Segment) -> list[str | Protected]:
     """The masked source split into text pieces and protected spans, in order."""
-    masked = seg.engine_input if seg.engine_input is not None else seg.source
+    masked = seg.engine_input if seg.engine_input is not None else seg.zh
     by_token = {p.token: p for p in seg.protected}
     out: list[str | Protected] = []
     pos = 0
@@ -64,7 +64,7 @@ def translate_segments(engine: Engine, segments: Iterable[Segment],
         use_placeholders = engine.supports_placeholders
     sent = 0
     if use_placeholders:
-        inputs = {id(s): (s.engine_input if s.engine_input is not None else s.source, s.protected)
+        inputs = {id(s): (s.engine_input if s.engine_input is not None else s.zh, s.protected)
                   for s in todo}
         todo, n = _try_whole(engine, todo, inputs)
         sent += n
@@ -77,7 +77,7 @@ def translate_segments(engine: Engine, segments: Iterable[Segment],
                          "around it instead", Severity.WARNING, "translate")
     else:
         plain = [s for s in todo if not s.protected]
-        _, n = _try_whole(engine, plain, {id(s): (s.engine_input or s.source, []) for s in plain})
+        _, n = _try_whole(engine, plain, {id(s): (s.engine_input or s.zh, []) for s in plain})
         sent += n
         todo = [s for s in todo if s.protected]
     if todo:

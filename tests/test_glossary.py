@@ -231,8 +231,10 @@ def test_invalid_files_name_file_and_line(tmp_path: Path, body: str, message: st
 
 def test_missing_file_and_non_utf8(tmp_path: Path) -> None:
     assert "not found" in error_of(tmp_path / "nope.tsv")
-    p = tmp_path / "gbk.tsv"
+    p = tmp_path / "gbk.tsv"  # Excel on Chinese Windows: read as GB18030 (issue #18)
     p.write_bytes(HEADER.encode() + "根本原因\troot cause\n".encode("gbk"))
+    assert read_glossary_file(p)[0].zh_variants == ("根本原因",)
+    p.write_bytes(HEADER.encode() + b"\x81\x30\x81\x30x\troot cause\n\xa4\xa4\n")
     assert error_of(p).startswith(f"{p}:2: not UTF-8 text")
 
 

@@ -376,3 +376,52 @@ def test_remember_stores_final_machine_text(tm: TranslationMemory) -> None:
     doc2 = _doc("第一句。")
     MemoryStep(tm, "opus", "g1")(doc2)
     assert doc2.segments[0].target == "Final after grammar."
+
+
+# A schema-1 memory as the previous release wrote it (origin only, no status).
+_SCHEMA_1 = """
+CREATE TABLE tm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tm (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('machine', 'reviewed')),
+    model TEXT NOT NULL DEFAULT '', glossary_version TEXT NOT NULL DEFAULT '',
+    length INTEGER NOT NULL, ngrams INTEGER NOT NULL, created TEXT NOT NULL,
+    updated TEXT NOT NULL, uses INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX tm_length ON tm(length);
+CREATE TABLE tm_gram (gram TEXT NOT NULL, entry INTEGER NOT NULL,
+    PRIMARY KEY (gram, entry)) WITHOUT ROWID;
+INSERT INTO tm_meta VALUES ('schema', '1');
+"""
+
+
+def test_schema_1_memory_is_migrated_with_statuses(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pipeline.memory import SCHEMA_VERSION, _grams
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(_SCHEMA_1)
+    for i, (src, tgt, origin) in enumerate([("我们道歉。", "We apologise.", "reviewed"),
+                                            ("我们改进。", "We improve.", "machine")], 1):
+        conn.execute("INSERT INTO tm VALUES (?, ?, ?, ?, ?, 'm1', 'g1', ?, ?, "
+                     "'2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 2)",
+                     (i, src, src, tgt, origin, len(src), len(_grams(src))))
+        conn.executemany("INSERT INTO tm_gram VALUES (?, ?)", [(g, i) for g in _grams(src)])
+    conn.commit()
+    conn.close()
+    with TranslationMemory(path) as tm:
+        assert {e.source: e.status for e in tm.entries()} == {"我们道歉。": "reviewed",
+                                                               "我们改进。": "draft"}
+        assert tm.stats()["by_status"] == {"reviewed": 1, "draft": 1, "rejected": 0}
+        # The machine entry keeps its old meaning: reused for the same model only.
+        assert tm.lookup("我们改进。").reusable_for("m1", "g1")
+        assert not tm.lookup("我们改进。").reusable_for("m2", "g1")
+        assert tm.fuzzy("我们改进了。", 0.5)[0].target == "We improve."
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM tm_meta WHERE key='schema'").fetchone()[0] \
+        == SCHEMA_VERSION
+    conn.close()
+    with TranslationMemory(path) as tm:  # opening again: nothing more to migrate
+        assert len(tm) == 2

@@ -40,7 +40,7 @@ def test_round_trip_with_characters_needing_escaping(tmp_path: Path) -> None:
     assert import_tbx(path) == SPECIAL
     # ...and on through the TSV the import writes.
     tsv, count, dropped = import_tbx_to_tsv(path, tmp_path / "special.tsv")
-    assert (count, dropped) == (2, [])
+    assert count == 2 and not [d for d in dropped if d.startswith("dropped")]
     assert read_glossary_file(tsv) == SPECIAL
 
 
@@ -151,7 +151,7 @@ def test_import_to_tsv_drops_duplicates_and_says_so(tmp_path: Path) -> None:
         (("订单缺陷率", "ODR"), "Order Defect Rate", ("ODR rate",), "normal"),
         (("缺陷率",), "defect rate", (), "normal"),
         (("单",), "single", (), "low")]
-    reasons = [d.split(": ", 1)[1] for d in dropped]
+    reasons = [d.split(": ", 2)[2] for d in dropped if d.startswith("dropped: ")]
     assert [r.split(" (")[0] for r in reasons] == [
         "'订单缺陷率' dropped",
         "wrong rendering 'ODR rate' dropped",  # already the first entry's
@@ -199,3 +199,84 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     bad.write_text("<nope/>", encoding="utf-8")
     res = runner.invoke(app, ["import", str(bad)])
     assert res.exit_code == 2 and "not a TBX file" in res.output
+
+
+# -- issue #18: statuses, locales, dialects, silent imports ----------------------------
+
+DATA = Path(__file__).parent / "data" / "interop"
+
+
+def test_tbx_statuses_and_locales_of_a_cat_tool_export() -> None:
+    from pipeline.tbx import import_tbx_report
+
+    terms, report = import_tbx_report(DATA / "tbx_basic_statuses.tbx")
+    odr, color, health = terms
+    # zh-TW listed first: the zh-CN term is the key, the Traditional one is not merged in.
+    assert odr.zh_variants == ("订单缺陷率",)
+    assert odr.canonical == "Order Defect Rate" and odr.acronym == "ODR"
+    # Obsolete / "Not recommended" (display names) are wrong renderings; admitted allowed.
+    assert odr.wrong_renderings == ("order defect ratio", "defect order rate")
+    assert odr.allowed == ("order defect percentage",)
+    assert odr.note == "Amazon seller performance"
+    # An en-GB preferred term listed first does not become the canonical English.
+    assert color.canonical == "color" and color.allowed == ("colour",)
+    assert color.wrong_renderings == ("tint",)
+    # An entry with only Traditional Chinese is converted, not dropped.
+    assert health.zh_variants == ("账户健康",) and health.canonical == "Account Health"
+    assert report.entries == 4 and report.skipped == {"no English term": 1}
+    assert (report.traditional, report.converted, report.en_variants) == (1, 1, 1)
+    text = "\n".join(report.lines())
+    assert "skipped 1 entries: no English term" in text
+    assert "obsolete -> wrong rendering" in text and "notrecommended -> wrong rendering" in text
+
+
+def test_tbx_v3_dca_and_dct_give_the_same_terms_and_notes() -> None:
+    dca, dct = import_tbx(DATA / "tbx_v3_dca.tbx"), import_tbx(DATA / "tbx_v3_dct.tbx")
+    assert [t.to_dict() | {"source": "", "line": 0} for t in dca] == \
+        [t.to_dict() | {"source": "", "line": 0} for t in dct]
+    [t] = dca
+    assert t.zh_variants == ("账户停用",) and t.canonical == "account suspension"
+    assert t.allowed == ("account deactivation",)
+    assert t.wrong_renderings == ("account ban", "account closing")
+    assert t.note == ("e-commerce; 卖家因违规被暂停销售权限; "
+                      "Removal of a seller's selling privileges")
+
+
+def test_tbx_without_chinese_is_refused_not_imported_as_nothing(tmp_path: Path) -> None:
+    from pipeline.commands.glossary import app
+
+    src = DATA / "tbx_no_chinese.tbx"
+    with pytest.raises(GlossaryError, match=r"no entry with both a Chinese .* \(2 entries read; "
+                                            r"languages: en, en-US, fr, fr-FR\)"):
+        import_tbx_to_tsv(src, tmp_path / "x.tsv")
+    assert not (tmp_path / "x.tsv").exists()
+    with pytest.raises(GlossaryError, match="no entry with both"):
+        load_glossaries([src])
+    res = CliRunner().invoke(app, ["import", str(src), "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "no entry with both" in res.output
+    assert not list(tmp_path.iterdir())
+    res = CliRunner().invoke(app, ["import", str(DATA / "tbx_basic_statuses.tbx"),
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "3 terms" in res.output and "skipped 1 entries: no English term" in res.output
+
+
+def test_export_points_to_a_dialect_that_allows_chinese(tmp_path: Path) -> None:
+    from pipeline.tbx import XCS_NAME
+
+    path = export_tbx([Term(("订单缺陷率",), "Order Defect Rate", allowed=("ODR metric",))],
+                      tmp_path / "g.tbx")
+    root = etree.parse(str(path)).getroot()
+    assert root.findtext(".//encodingDesc/p[@type='XCSURI']") == XCS_NAME
+    xcs = etree.parse(str(tmp_path / XCS_NAME)).getroot()
+    codes = [c.text for c in xcs.iter("langCode")]
+    assert "zh-CN" in codes and "en-US" in codes
+    langs = {ls.get("{http://www.w3.org/XML/1998/namespace}lang")
+             for ls in root.iter("langSet")}
+    assert langs <= set(codes)
+    # Every administrativeStatus / termType value written is in the XCS picklists.
+    picks = {spec.get("name"): spec.findtext("contents").split()
+             for spec in xcs.iter("termNoteSpec")}
+    for note in root.iter("termNote"):
+        assert note.text in picks[note.get("type")]
+    assert import_tbx(path)[0].allowed == ("ODR metric",)

@@ -225,3 +225,140 @@ def test_cli_import_export_stats(tmp_path: Path) -> None:
     bad.write_text("<tmx", encoding="utf-8")
     r = runner.invoke(app, ["import", str(bad), "--memory", str(db)])
     assert r.exit_code == 2 and "not a valid TMX" in r.output
+
+
+# -- issue #18: what other tools' files mean -------------------------------------------
+
+DATA = Path(__file__).parent / "data" / "interop"
+
+
+def _doc(*sentences: str):
+    from pipeline.model import Block, Document
+    from pipeline.segment import segment_document
+
+    doc = Document(Path("x.docx"), [Block(f"body/p{i}", "body", s)
+                                    for i, s in enumerate(sentences)])
+    return segment_document(doc)
+
+
+def test_trados_statuses_are_mapped_and_drafts_never_become_final(tm: TranslationMemory,
+                                                                   tmp_path: Path) -> None:
+    from pipeline.memory import MemoryStep
+    from pipeline.model import Origin
+
+    res = import_tmx_report(tm, DATA / "trados_statuses.tmx")
+    assert res.stored == 5 and res.skipped == 0
+    assert res.statuses == {"reviewed": 2, "draft": 2, "rejected": 1}
+    assert res.mapped["x-ConfirmationLevel=ApprovedTranslation -> reviewed"] == 1
+    assert res.mapped["x-ConfirmationLevel=Draft -> draft"] == 1
+    assert res.mapped["x-ConfirmationLevel=RejectedTranslation -> rejected"] == 1
+    assert res.mapped["x-Origin=AutomatedAlignment -> draft"] == 1
+    assert any("statuses:" in line for line in res.lines())
+    by_source = {e.source: e for e in tm.entries()}
+    draft = by_source["我们的店铺因订单缺陷率过高而被停用。"]
+    assert (draft.status, draft.origin) == ("draft", "machine")
+    assert by_source["我们将加强员工培训。"].status == "rejected"
+    assert by_source["感谢您的审核。"].status == "draft"
+    # Unknown props are kept and exported back.
+    approved = by_source["我们已退还所有受影响订单的款项。"]
+    assert "x-Client:SingleString" in approved.extra
+
+    doc = _doc("我们已退还所有受影响订单的款项。", "我们的店铺因订单缺陷率过高而被停用。",
+               "我们将加强员工培训。")
+    MemoryStep(tm, "some-model", "g1")(doc)
+    reviewed, drafted, rejected = doc.segments
+    assert reviewed.origin is Origin.MEMORY_EXACT and reviewed.reviewed
+    assert reviewed.target == "We have refunded all affected orders."
+    # The draft MT is a suggestion only: the engine translates the sentence.
+    assert drafted.target is None and drafted.origin is Origin.NONE and not drafted.reviewed
+    assert "draft" in drafted.notes[0].message and drafted.meta["fuzzy"][0]["status"] == "draft"
+    # The rejected text is never used, not even as a suggestion.
+    assert rejected.target is None and not rejected.notes and "fuzzy" not in rejected.meta
+
+    out = tmp_path / "back.tmx"
+    export_tmx(tm, out)
+    xml = out.read_text(encoding="utf-8")
+    assert '<prop type="x-ConfirmationLevel">RejectedTranslation</prop>' in xml
+    assert '<prop type="x-status">rejected</prop>' in xml
+    with TranslationMemory(tmp_path / "again.sqlite") as again:
+        import_tmx(again, out)
+        assert {(e.source, e.status, e.origin) for e in again.entries()} == {
+            (e.source, e.status, e.origin) for e in tm.entries()}
+
+
+def test_status_as_overrides_the_tools_status_but_not_a_rejection(tm: TranslationMemory) -> None:
+    res = import_tmx_report(tm, DATA / "trados_statuses.tmx", status_as="draft")
+    assert res.statuses == {"draft": 4, "rejected": 1}
+    assert res.mapped["reviewed -> draft (--status-as draft)"] == 2
+    res = import_tmx_report(tm, DATA / "trados_statuses.tmx", status_as="reviewed")
+    assert res.statuses == {"reviewed": 4, "rejected": 1}
+    assert {e.status for e in tm.entries()} == {"reviewed", "rejected"}
+    with pytest.raises(InputError, match="status-as"):
+        import_tmx_report(tm, DATA / "trados_statuses.tmx", status_as="final")
+
+
+def test_a_draft_never_replaces_a_reviewed_entry(tm: TranslationMemory) -> None:
+    tm.store("我们感谢您。", "We thank you.", "reviewed")
+    assert tm.store_entries([MemoryEntry("我们感谢您。", "Thanks.", "reviewed",
+                                         status="draft")]).kept == 1
+    # A rejection of exactly the stored text marks it rejected.
+    assert tm.store_entries([MemoryEntry("我们感谢您。", "We thank you.", "reviewed",
+                                         status="rejected")]).updated == 1
+    assert tm.lookup("我们感谢您。").status == "rejected"
+    # The engine's output never brings the rejected text back.
+    assert tm.store("我们感谢您。", "We thank you.", "machine") == "kept"
+    assert tm.store("我们感谢您。", "We are grateful.", "machine") == "updated"
+
+
+def test_locales_prefer_simplified_and_us_english_and_keep_the_rest(tm: TranslationMemory,
+                                                                    tmp_path: Path) -> None:
+    res = import_tmx_report(tm, DATA / "memoq_locales.tmx")
+    assert res.read == 5 and res.stored == 5 and res.skipped == 0
+    by_source = {e.source: e for e in tm.entries()}
+    # zh-TW listed first does not win over zh-CN; en-GB first does not win over en-US.
+    account = by_source["我们的账户已恢复。"]
+    assert account.target == "Our account has been reinstated."
+    assert "我們的帳戶已恢復。" in account.extra and "colour" in account.extra
+    assert res.variants == {"zh-TW": 1, "en-GB": 1, "zh-HK": 1}
+    # A unit with only Traditional Chinese is converted, not skipped; the original kept.
+    assert res.converted == 1
+    inventory = by_source["我们已更新库存系统。"]
+    assert "我們已更新庫存系統。" in inventory.extra and inventory.status == "draft"  # aligned
+    # cmn-Hans / eng are Chinese / English; a line-break placeholder becomes a space.
+    assert by_source["第一行 第二行"].target == "First line second line third line"
+    # The duplicate unit: the later one wins, and the import says so.
+    assert by_source["我们已改进包装。"].target == "We have improved our packaging."
+    assert (res.duplicates, res.conflicts) == (1, 1)
+    assert any("the later unit wins" in line for line in res.lines())
+    out = tmp_path / "back.tmx"
+    export_tmx(tm, out)
+    tree = etree.parse(str(out))
+    langs = tree.xpath("//tu[1]/tuv/@xml:lang",
+                       namespaces={"xml": "http://www.w3.org/XML/1998/namespace"})
+    assert langs == ["zh-CN", "en-US", "zh-TW", "en-GB"]
+    assert tree.xpath("//tu[1]/prop[@type='subject']/text()") == ["Amazon appeal"]
+
+
+def test_cli_import_says_what_was_mapped_and_leaves_no_memory_on_failure(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "m.sqlite"
+    r = runner.invoke(app, ["import", str(DATA / "trados_statuses.tmx"), "--memory", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "x-ConfirmationLevel=Draft -> draft" in r.output
+    assert "1 rejected" in r.output
+    r = runner.invoke(app, ["stats", "--memory", str(db), "--json"])
+    assert '"rejected": 1' in r.output
+    r = runner.invoke(app, ["import", str(DATA / "memoq_locales.tmx"), "--memory", str(db),
+                            "--status-as", "reviewed"])
+    assert r.exit_code == 0 and "the later unit wins" in r.output
+    r = runner.invoke(app, ["import", str(DATA / "memoq_locales.tmx"), "--memory", str(db),
+                            "--status-as", "bogus"])
+    assert r.exit_code == 2 and "--status-as" in r.output
+    new = tmp_path / "new.sqlite"
+    wrong = tmp_path / "glossary.tmx"
+    wrong.write_text("<martif/>", encoding="utf-8")
+    r = runner.invoke(app, ["import", str(wrong), "--memory", str(new)])
+    assert r.exit_code == 2 and "not a TMX file" in r.output
+    assert not new.exists() and not list(tmp_path.glob("new.sqlite*"))
+    r = runner.invoke(app, ["import", str(tmp_path / "missing.tmx"), "--memory", str(new)])
+    assert r.exit_code == 2 and not new.exists()

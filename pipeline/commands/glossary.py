@@ -54,12 +54,21 @@ def check_cmd(
                                          metavar="FILE")],
 ) -> None:
     """Validate a glossary file; exit 2 with file:line: message if it is invalid."""
-    from ..glossary import Glossary, read_glossary_file
+    from ..glossary import Glossary, file_encoding, read_glossary_file
 
     with user_errors():
         terms = read_glossary_file(file)
         Glossary(terms, file.name)  # builds the matchers: catches what only they see
-    out.print(f"OK: {len(terms)} terms")
+        details: list[str] = []
+        if file.suffix.lower() == ".tbx":  # what the termbase import skipped or mapped
+            from ..tbx import import_tbx_report
+
+            details = import_tbx_report(file)[1].lines()
+        encoding = file_encoding(file)
+    legacy = f" (read as {encoding})" if encoding not in ("UTF-8", "UTF-16", "XML") else ""
+    out.print(f"OK: {len(terms)} terms{legacy}")
+    for line in details:
+        out.print(f"  {line}", soft_wrap=True)
 
 
 @app.command("import")
@@ -80,7 +89,7 @@ def import_cmd(
         path, count, dropped = import_tbx_to_tsv(file, dst, force=force)
     out.print(f"wrote {path} ({count} terms)")
     for line in dropped:
-        out.print(f"  dropped: {line}", soft_wrap=True)
+        out.print(f"  {line}", soft_wrap=True)
 
 
 @app.command("export")

@@ -30,19 +30,45 @@ def import_cmd(
     memory: MemoryOpt,
     origin: Annotated[str, typer.Option(help="Origin for units without an x-origin prop: "
                                         "reviewed (always reused) or machine.")] = "reviewed",
+    status_as: Annotated[str | None, typer.Option(
+        "--status-as", help="Store every unit as reviewed (always reused) or draft (only "
+        "a suggestion), whatever its tool says; units marked rejected stay rejected. "
+        "Default: map Trados/memoQ/XLIFF statuses (see docs/memory.md).")] = None,
 ) -> None:
     """Import translation units from a TMX file (created if the memory is new)."""
     with user_errors():
+        from ..errors import InputError, PipelineError
         from ..memory import TranslationMemory
         from ..tmx import import_tmx_report
 
-        with TranslationMemory(memory) as tm:
-            res = import_tmx_report(tm, tmx_file, origin)
+        if status_as not in (None, "reviewed", "draft"):
+            raise InputError(f"--status-as must be reviewed or draft, not {status_as!r}")
+        if not tmx_file.is_file():  # before opening the memory: no empty .sqlite left behind
+            raise InputError(f"{tmx_file} does not exist")
+        new_memory = not memory.exists()
+        try:
+            with TranslationMemory(memory) as tm:
+                res = import_tmx_report(tm, tmx_file, origin, status_as=status_as)
+        except PipelineError:
+            if new_memory:  # a failed import leaves no new empty memory behind
+                _remove_new_memory(memory)
+            raise
     typer.echo(f"{tmx_file}: {res.read} units read, {res.inserted} new, {res.updated} "
-               f"updated, {res.unchanged} unchanged, {res.kept} kept (reviewed entry wins), "
+               f"updated, {res.unchanged} unchanged, {res.kept} kept (stored entry wins), "
                f"{res.skipped} skipped")
-    for reason, n in sorted(res.reasons.items()):
-        typer.echo(f"  skipped {n}: {reason}")
+    for line in res.lines():
+        typer.echo(f"  {line}")
+    if res.read and not res.stored and not res.kept:
+        typer.echo(f"warning: no unit of {tmx_file} had both Chinese and English text",
+                   err=True)
+
+
+def _remove_new_memory(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            p.unlink()
+        except OSError:
+            pass
 
 
 @app.command("export")
@@ -88,6 +114,8 @@ def stats_cmd(
     table.add_row("entries", str(st["entries"]))
     for origin, n in st["by_origin"].items():
         table.add_row(f"  {origin}", str(n))
+    for status, n in st.get("by_status", {}).items():
+        table.add_row(f"  status {status}", str(n))
     for model, n in st["models"].items():
         table.add_row(f"  machine, model {model or '(none)'}", str(n))
     for gv, n in st["glossary_versions"].items():
