@@ -72,7 +72,10 @@ class ModelInfo:
 
     @property
     def label(self) -> str:
-        tag = "DEMO MODEL — not for real appeals" if self.demo else self.kind
+        kinds = {"argos": "Argos package", "opus-mt": "CTranslate2 OPUS-MT",
+                 "nllb": "CTranslate2 NLLB-200", "m2m100": "CTranslate2 M2M-100",
+                 "ctranslate2": "CTranslate2"}
+        tag = "DEMO MODEL — not for real appeals" if self.demo else kinds.get(self.kind, self.kind)
         version = f" {self.version}" if self.version else ""
         return f"{self.name}{version} ({tag})"
 
