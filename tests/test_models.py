@@ -422,6 +422,15 @@ def test_bad_engine_options_are_refused_before_any_work(tmp_path: Path, args: li
     assert list(tmp_path.iterdir()) == []
 
 
+def test_batch_checks_engine_options_first(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.docx").write_bytes(SAMPLE.read_bytes())
+    line = one_line_error(cli("batch", str(src), "--out", str(tmp_path / "out"),
+                              "--batch-size", "-1"))
+    assert "--batch-size" in line and not (tmp_path / "out").exists()
+
+
 def test_device_auto_falls_back_to_cpu() -> None:
     import ctranslate2
 
