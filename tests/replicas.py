@@ -290,3 +290,52 @@ def unpack(package: Path, target: Path) -> Path:
     with zipfile.ZipFile(package) as zf:
         zf.extractall(target)
     return next(p for p in target.iterdir() if p.is_dir() and p.name != "__MACOSX")
+
+
+def build_hf_ct2_folder(work: Path, kind: str) -> Path:
+    """NLLB-200 / M2M-100 replicas made exactly as users make theirs: a (tiny, random)
+    Hugging Face ``M2M100ForConditionalGeneration`` with its real tokenizer class, converted
+    by CTranslate2's ``TransformersConverter`` (``ct2-transformers-converter``).
+
+    Needs ``transformers`` (< 5) and CPU torch: the optional ``models-extra`` test extra."""
+    import torch
+    from ctranslate2.converters import TransformersConverter
+    from transformers import (
+        M2M100Config,
+        M2M100ForConditionalGeneration,
+        M2M100Tokenizer,
+        NllbTokenizer,
+    )
+
+    src = work / f"hf-{kind}"
+    src.mkdir(parents=True, exist_ok=True)
+    spm_file = src / "sentencepiece.bpe.model"
+    spm_file.write_bytes(train_spm(ZH_TEXT + EN_TEXT, 300, model_type="bpe"))
+    if kind == "nllb":
+        tok = NllbTokenizer(vocab_file=str(spm_file), src_lang="zho_Hans", tgt_lang="eng_Latn")
+    else:
+        pieces = spm_pieces(spm_file.read_bytes())
+        vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", *pieces])}
+        (src / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        probe = M2M100Tokenizer(vocab_file=str(src / "vocab.json"), spm_file=str(spm_file))
+        # As in the released tokenizer_config.json: every language token is special.
+        tok = M2M100Tokenizer(vocab_file=str(src / "vocab.json"), spm_file=str(spm_file),
+                              src_lang="zh", tgt_lang="en",
+                              additional_special_tokens=list(probe.lang_token_to_id))
+    tokens = {t for t in tok.get_vocab()}
+    tokens |= set(tok.special_tokens_map.get("additional_special_tokens", []))
+    size = len(tokens) + int(getattr(tok, "num_madeup_words", 0))
+    config = M2M100Config(
+        vocab_size=size, d_model=16, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+        decoder_ffn_dim=32, max_position_embeddings=64, pad_token_id=1, bos_token_id=0,
+        eos_token_id=2, decoder_start_token_id=2)
+    torch.manual_seed(0)
+    model = M2M100ForConditionalGeneration(config)
+    hf = work / f"hf-{kind}-model"
+    model.save_pretrained(hf)
+    tok.save_pretrained(hf)
+    out = work / f"ct2-hf-{kind}"
+    TransformersConverter(str(hf), copy_files=["sentencepiece.bpe.model"]).convert(
+        str(out), quantization="int8", force=True)
+    return out

@@ -394,6 +394,32 @@ def test_multilingual_folders(work: Path, kind: str, src: str, tgt: str) -> None
     assert all(o and tgt not in o and "▁" not in o for o in out), out
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "src", "tgt"), [("nllb", "zho_Hans", "eng_Latn"),
+                                                  ("m2m100", "__zh__", "__en__")])
+def test_folders_from_the_transformers_converter(work: Path, kind: str, src: str,
+                                                 tgt: str) -> None:
+    """The same, on folders made by ct2-transformers-converter from a tiny Hugging Face
+    model with its real tokenizer (optional extra: transformers < 5 + CPU torch)."""
+    pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    if int(transformers.__version__.split(".")[0]) >= 5:
+        pytest.skip("the replica builder needs transformers < 5 (tokenizer classes changed)")
+    folder = replicas.build_hf_ct2_folder(work / f"hf-{kind}", kind)
+    info = info_from_folder(folder)
+    assert (info.kind, info.source_prefix, info.target_prefix) == (kind, (src,), tgt)
+    engine = Engine(info, SHORT)
+    # What the Hugging Face tokenizer feeds the model: language token, pieces, </s>.
+    from transformers import AutoTokenizer
+
+    hf = AutoTokenizer.from_pretrained(str(folder.parent / f"hf-{kind}-model"))
+    hf.src_lang = src.strip("_") if kind == "m2m100" else src
+    text = "我们的店铺被停用。"
+    assert engine.tokenize(text) == hf.convert_ids_to_tokens(hf(text).input_ids)
+    out = engine.translate([text, "退货率下降了。"])
+    assert all(o and tgt not in o and "▁" not in o for o in out), out
+
+
 def test_description_file_and_undetectable_folder(work: Path) -> None:
     folder = replicas.build_ct2_folder(work / "described", "opus-mt", describe=True)
     info = info_from_folder(folder)
