@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, ModelError
-from .packages import ARGOS_DECODE, ModelInfo
+from .packages import ARGOS_DECODE, ModelInfo, ct2_files
 from .protect import MAX_PLACEHOLDERS, token
 
 COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16",
@@ -140,6 +140,7 @@ class Engine:
             self.translator = ctranslate2.Translator(
                 str(info.ct2_dir), device=self.device, compute_type=s.compute_type,
                 inter_threads=s.resolved_inter(), intra_threads=s.intra_threads,
+                files=ct2_files(info.ct2_dir),
             )
         except (RuntimeError, ValueError, OSError) as exc:
             lines = str(exc).strip().splitlines() or [type(exc).__name__]

@@ -409,6 +409,14 @@ def check_package_file(path: Path) -> dict[str, Any]:
     return meta
 
 
+def ct2_files(model_dir: Path) -> dict[str, bytes] | None:
+    """The model's files in memory when its path is not ASCII (CTranslate2, like
+    SentencePiece, opens files by a narrow path: Chinese folder names fail on Windows)."""
+    if str(model_dir.resolve()).isascii():
+        return None
+    return {f.name: f.read_bytes() for f in model_dir.iterdir() if f.is_file()}
+
+
 def validate_model(info: ModelInfo) -> None:
     """The tokenizer and CTranslate2 both load the model (raises ModelError otherwise)."""
     import ctranslate2
@@ -422,7 +430,8 @@ def validate_model(info: ModelInfo) -> None:
                          f"model ({_first_line(exc)})") from None
     try:
         ctranslate2.Translator(str(info.ct2_dir), device="cpu", compute_type="default",
-                               inter_threads=1, intra_threads=1)
+                               inter_threads=1, intra_threads=1,
+                               files=ct2_files(info.ct2_dir))
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(f"{info.path.name}: CTranslate2 cannot load the model "
                          f"({_first_line(exc)})") from None

@@ -314,6 +314,18 @@ def test_official_replica_engine(unpacked19: Path) -> None:
                              "max_decoding_length": 6}
 
 
+def test_model_in_a_chinese_folder(work: Path, unpacked19: Path) -> None:
+    """Windows with a Chinese user name: model files are read as bytes, not opened by path."""
+    import shutil
+
+    copy = work / "模型 文件夹" / unpacked19.name
+    if not copy.exists():
+        shutil.copytree(unpacked19, copy)
+    info = info_from_folder(copy)
+    out = Engine(info, SHORT).translate(["我们的店铺被停用。"])
+    assert out[0] and "▁" not in out[0]
+
+
 def test_old_vocabulary_txt_package_translates(work: Path, package) -> None:  # noqa: ANN001
     info = info_from_folder(replicas.unpack(package("txt-vocab"), work / "unpacked-txt"))
     assert (info.ct2_dir / "shared_vocabulary.txt").is_file()
