@@ -281,8 +281,9 @@ def packages_dir() -> Path:
     return Path(settings.package_data_dir)
 
 
-def installed_models() -> list[ModelInfo]:
-    """All usable translation packages in the Argos packages folders."""
+def installed_models(unusable: list[tuple[Path, str]] | None = None) -> list[ModelInfo]:
+    """All usable translation packages in the Argos packages folders; folders that are not
+    (e.g. left by another tool) go to ``unusable`` with the reason, when given."""
     from argostranslate import settings
 
     found: list[ModelInfo] = []
@@ -294,8 +295,9 @@ def installed_models() -> list[ModelInfo]:
                 continue  # our temporary install folders start with "."
             try:
                 found.append(info_from_folder(folder))
-            except ModelError:
-                continue  # not ours to fix; `models install` never leaves such a folder
+            except ModelError as exc:  # `models install` never leaves such a folder
+                if unusable is not None:
+                    unusable.append((folder, str(exc)))
     return found
 
 

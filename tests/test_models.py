@@ -209,6 +209,15 @@ def test_models_list_shows_what_run_uses(package, tmp_path: Path) -> None:  # no
     assert listed["used_by_run"].endswith("translate-zh_en-1_9")
     text = cli("models", "list", env=env).stdout
     assert "run` uses translate-zh_en 1.9" in " ".join(text.split())
+    # A broken folder left by another tool is shown, not used.
+    broken = tmp_path / "pk" / "translate-zh_en-2_0"
+    broken.mkdir()
+    (broken / "model").mkdir()
+    (broken / "metadata.json").write_text('{"package_version": "2.0", "from_code": "zh", '
+                                          '"to_code": "en"}', encoding="utf-8")
+    listed = json.loads(cli("models", "list", "--json", env=env).stdout)
+    assert listed["used_by_run"].endswith("translate-zh_en-1_9")
+    assert [u["path"] for u in listed["unusable"]] == [str(broken)]
 
 
 def test_model_id_does_not_depend_on_a_name(unpacked19: Path) -> None:

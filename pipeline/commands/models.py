@@ -19,7 +19,8 @@ def list_models(json: Annotated[bool, typer.Option("--json", help="JSON on stdou
     with user_errors():
         from ..packages import DEMO_PACKAGE, choose, installed_models, packages_dir
 
-        models = installed_models()
+        unusable: list[tuple[Path, str]] = []
+        models = installed_models(unusable)
         chosen = choose(models, "zh", "en")
         rows = [{"name": m.name, "from": m.from_code, "to": m.to_code, "version": m.version,
                  "demo": m.demo, "path": str(m.path), "used_by_run": m == chosen}
@@ -28,7 +29,8 @@ def list_models(json: Annotated[bool, typer.Option("--json", help="JSON on stdou
             print_json({"installed": rows, "packages_dir": str(packages_dir()),
                         "used_by_run": str(chosen.path) if chosen else "demo",
                         "demo_package": str(DEMO_PACKAGE),
-                        "demo_available": DEMO_PACKAGE.is_file()})
+                        "demo_available": DEMO_PACKAGE.is_file(),
+                        "unusable": [{"path": str(p), "reason": r} for p, r in unusable]})
             return
         from rich.table import Table
 
@@ -39,6 +41,8 @@ def list_models(json: Annotated[bool, typer.Option("--json", help="JSON on stdou
                           r["version"], "[bold green]yes[/]" if r["used_by_run"] else "",
                           r["path"])
         out.print(table)
+        for folder, reason in unusable:
+            out.print(f"[yellow]Not usable, ignored:[/] {folder}: {reason}", soft_wrap=True)
         if chosen is not None and not chosen.demo:
             out.print(f"`pipeline run` uses {chosen.name} {chosen.version} "
                       "(the newest installed zh->en; --model DIR overrides).", soft_wrap=True)
