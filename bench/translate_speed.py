@@ -338,7 +338,7 @@ def _raw_equivalent(overrides: dict[str, Any]) -> dict[str, Any]:
 
     es = EngineSettings(**overrides)
     tokens = es.max_batch_tokens
-    return {"beam_size": es.beam_size, "max_batch_size": tokens or es.max_batch_examples,
+    return {"beam_size": es.beam_size or 4, "max_batch_size": tokens or es.max_batch_examples,
             "batch_type": "tokens" if tokens else "examples",
             "inter_threads": es.resolved_inter(), "intra_threads": es.intra_threads,
             "compute_type": es.compute_type, "presort": False}

@@ -1,9 +1,20 @@
-"""Argos model packages: find the installed zh->en model, install one, or fall back to the demo.
+"""Translation models: find the zh->en model to use, install Argos packages, describe folders.
 
-Packages are real Argos ``.argosmodel`` files (a zip with one top-level folder holding
-metadata.json, model/ and sentencepiece.model). We use ``argostranslate.package`` to
-list and install them, then load the CTranslate2 model ourselves (``pipeline.engine``):
-Argos's own translate path downloads a sentence splitter at run time and fails offline.
+Three kinds of model folder are understood (docs/models.md):
+
+* an unpacked Argos package (``metadata.json``, ``model/``, ``sentencepiece.model``),
+  official (no ``name`` field: a package is identified by its folder and metadata) or the
+  bundled demo;
+* a CTranslate2 folder converted from OPUS-MT (``source.spm`` + ``target.spm``), NLLB-200
+  or M2M-100 (``sentencepiece.bpe.model``), detected from its files or described by a
+  ``pipeline-model.json`` file in the folder;
+* any CTranslate2 folder with such a description.
+
+Installing never uses Argos's own installer: a package is unpacked into a temporary
+folder *inside* the packages folder, validated there (metadata, tokenizer, CTranslate2
+loads the model), then renamed into place, so a failed install leaves nothing behind.
+We load the model ourselves (``pipeline.engine``): Argos's translate path downloads a
+sentence splitter at run time and fails offline.
 """
 
 from __future__ import annotations
@@ -11,72 +22,268 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import tempfile
+import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import ModelError
 
 DEMO_PACKAGE = Path(__file__).parent / "data" / "demo-zh_en.argosmodel"
 INDEX_TIMEOUT_S = 10
+DESCRIPTION_FILE = "pipeline-model.json"
+# Entries that archivers add next to the package folder (macOS Finder, Windows Explorer).
+ZIP_JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
+# Argos decodes every package with these unless the package says otherwise.
+ARGOS_DECODE = {"beam_size": 4, "length_penalty": 0.2, "max_decoding_length": 256}
+DECODE_KEYS = ("beam_size", "length_penalty", "max_decoding_length")
+KINDS = ("argos", "opus-mt", "nllb", "m2m100", "ctranslate2")
+# Language tokens of the multilingual models, per pipeline language code.
+NLLB_CODES = {"zh": "zho_Hans", "zt": "zho_Hant", "en": "eng_Latn"}
 
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """Everything the engine needs to use one model like it was built."""
+
     name: str
-    path: Path  # the unpacked package folder
+    path: Path  # the package folder (Argos) or the CTranslate2 model folder
     from_code: str
     to_code: str
     version: str
     demo: bool
-    target_prefix: str = ""
+    target_prefix: str = ""  # target language token forced first, removed from the output
+    kind: str = "argos"  # one of KINDS
+    model_dir: Path | None = None  # the CTranslate2 model (default: path / "model")
+    source_spm: Path | None = None  # SentencePiece model that encodes the Chinese
+    source_prefix: tuple[str, ...] = ()  # tokens put before the source (NLLB: zho_Hans)
+    add_source_eos: bool = False  # we append "</s>" (the model's config does not)
+    # The model's own decoding settings (beam_size, length_penalty, max_decoding_length).
+    decode: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def ct2_dir(self) -> Path:
+        return self.model_dir or self.path / "model"
 
     @property
     def label(self) -> str:
-        tag = "DEMO MODEL — not for real appeals" if self.demo else "installed"
-        return f"{self.name} {self.version} ({tag})"
+        kinds = {"argos": "Argos package", "opus-mt": "CTranslate2 OPUS-MT",
+                 "nllb": "CTranslate2 NLLB-200", "m2m100": "CTranslate2 M2M-100",
+                 "ctranslate2": "CTranslate2"}
+        tag = "DEMO MODEL — not for real appeals" if self.demo else kinds.get(self.kind, self.kind)
+        version = f" {self.version}" if self.version else ""
+        return f"{self.name}{version} ({tag})"
 
     @property
     def id(self) -> str:
-        """Stable id for the translation memory: name, version and a content hash."""
-        return f"{self.name}@{self.version}#{_folder_hash(self.path)}"
+        """Stable id for the translation memory: languages, version, a content hash.
+
+        Never depends on a metadata ``name`` (official packages have none)."""
+        return f"{self.kind}:{self.from_code}-{self.to_code}@{self.version}#{_folder_hash(self)}"
 
 
-def _folder_hash(path: Path) -> str:
+def _folder_hash(info: ModelInfo) -> str:
     h = hashlib.sha1()
-    meta = path / "metadata.json"
-    model = path / "model" / "model.bin"
-    for f in (meta, model):
-        if f.exists():
-            st = f.stat()
-            h.update(f"{f.name}:{st.st_size}".encode())
-    if meta.exists():
-        h.update(meta.read_bytes())
+    for f in (info.path / "metadata.json", info.path / DESCRIPTION_FILE,
+              info.ct2_dir / "config.json"):
+        if f.is_file():
+            h.update(f.name.encode() + f.read_bytes())
+    for f in (info.ct2_dir / "model.bin", info.source_spm):
+        if f is not None and f.is_file():
+            h.update(f"{f.name}:{f.stat().st_size}".encode())
     return h.hexdigest()[:8]
 
 
-def _read_metadata(folder: Path) -> dict:
+def version_key(version: str) -> tuple[int, ...]:
+    """Versions compare numerically: 1.10 > 1.9 > 1.7."""
+    return tuple(int(n) for n in re.findall(r"\d+", version))
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
-        return json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{folder}: unreadable metadata.json ({exc})") from None
+        raise ModelError(f"{path.parent}: unreadable {what} ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path.parent}: {what} is not a JSON object")
+    return data
+
+
+def _decode_of(meta: dict[str, Any], where: Path) -> dict[str, Any]:
+    raw = meta.get("decode") or {}
+    if not isinstance(raw, dict):
+        raise ModelError(f"{where}: 'decode' must be an object")
+    decode = {}
+    for key in DECODE_KEYS:
+        if key in raw:
+            try:
+                decode[key] = float(raw[key]) if key == "length_penalty" else int(raw[key])
+            except (TypeError, ValueError):
+                raise ModelError(f"{where}: decode.{key} must be a number") from None
+    return decode
+
+
+def ct2_config(model_dir: Path) -> dict[str, Any] | None:
+    """The model's config.json (CTranslate2 >= 3 writes one), or None for older models."""
+    path = model_dir / "config.json"
+    return _read_json(path, "config.json") if path.is_file() else None
+
+
+def vocabulary(model_dir: Path, side: str = "source") -> list[str]:
+    """The model's source (or target) vocabulary, from the .json or older .txt file."""
+    for stem in ("shared_vocabulary", f"{side}_vocabulary"):
+        if (model_dir / f"{stem}.json").is_file():
+            data = json.loads((model_dir / f"{stem}.json").read_text(encoding="utf-8"))
+            return [str(t) for t in data]
+        if (model_dir / f"{stem}.txt").is_file():
+            text = (model_dir / f"{stem}.txt").read_text(encoding="utf-8")
+            return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    raise ModelError(f"{model_dir}: no CTranslate2 vocabulary (shared_vocabulary.json/.txt "
+                     "or source_vocabulary.json/.txt)")
+
+
+def _eos_needed(model_dir: Path, multilingual: bool = False) -> bool:
+    """Must we append "</s>" to the source ourselves?
+
+    * config.json says ``add_source_eos: true`` (OPUS-MT converted by CTranslate2 >= 3,
+      e.g. the official Argos packages): CTranslate2 adds it; we must not add a second.
+    * config.json says false: the converter expected the caller to add it where the
+      training data had it: NLLB / M2M-100 (their tokenizer ends every source with
+      "</s>"); an Argos package that says false (the demo) was trained without it.
+    * no config.json, or one without that key (CTranslate2 2.x / early 3.x conversions,
+      older Argos packages): a Marian /
+      OPUS-MT vocabulary starts with "</s>" and was trained with it, so we add it;
+      OpenNMT-py vocabularies start with "<unk>" and were trained without it.
+    """
+    config = ct2_config(model_dir)
+    if config is not None and "add_source_eos" in config:
+        return multilingual and not config["add_source_eos"]
+    if multilingual:
+        return True
+    tokens = vocabulary(model_dir)
+    return bool(tokens) and tokens[0] == "</s>"
+
+
+def _tokenizer_of_package(folder: Path) -> Path:
+    if (folder / "sentencepiece.model").is_file():
+        return folder / "sentencepiece.model"
+    if (folder / "bpe.model").is_file():
+        raise ModelError(f"{folder.name}: this package uses a bpe.model tokenizer (subword-nmt "
+                         "BPE), which the pipeline does not support; use a package with "
+                         "sentencepiece.model (see docs/models.md)")
+    raise ModelError(f"{folder.name}: no tokenizer (sentencepiece.model) in the package")
+
+
+def _package_name(folder: Path, meta: dict[str, Any], version: str) -> str:
+    if meta.get("name"):
+        return str(meta["name"])
+    name = folder.name
+    suffix = "-" + version.replace(".", "_")
+    if version and name.endswith(suffix):
+        name = name[: -len(suffix)]
+    return name
 
 
 def info_from_folder(folder: Path) -> ModelInfo:
-    meta = _read_metadata(folder)
-    name = str(meta.get("name") or folder.name)
-    demo = bool(meta.get("demo")) or "demo" in name.lower()
+    """Describe an unpacked Argos package or a CTranslate2 model folder."""
+    folder = Path(folder)
+    if (folder / "metadata.json").is_file() and (folder / "model").is_dir():
+        return _argos_info(folder)
+    if (folder / "model.bin").is_file():
+        return _ct2_info(folder)
+    raise ModelError(f"{folder}: not a model folder (an unpacked Argos package with "
+                     "metadata.json and model/, or a CTranslate2 folder with model.bin; "
+                     "see docs/models.md)")
+
+
+def _argos_info(folder: Path) -> ModelInfo:
+    meta = _read_json(folder / "metadata.json", "metadata.json")
+    for key in ("from_code", "to_code"):
+        if not meta.get(key):
+            raise ModelError(f"{folder.name}: metadata.json has no {key}")
+    if meta.get("type", "translate") != "translate":
+        raise ModelError(f"{folder.name}: not a translation package (type {meta['type']!r})")
+    version = str(meta.get("package_version", ""))
+    demo = bool(meta.get("demo")) or "demo" in str(meta.get("name", "")).lower()
+    model_dir = folder / "model"
     return ModelInfo(
-        name=name, path=folder, from_code=str(meta.get("from_code", "")),
-        to_code=str(meta.get("to_code", "")), version=str(meta.get("package_version", "")),
-        demo=demo, target_prefix=str(meta.get("target_prefix", "")),
+        name=_package_name(folder, meta, version), path=folder,
+        from_code=str(meta["from_code"]), to_code=str(meta["to_code"]), version=version,
+        demo=demo, target_prefix=str(meta.get("target_prefix", "")), kind="argos",
+        model_dir=model_dir, source_spm=_tokenizer_of_package(folder),
+        add_source_eos=_eos_needed(model_dir), decode=_decode_of(meta, folder),
     )
 
 
-def installed_models() -> list[ModelInfo]:
-    """All Argos translate packages in the Argos packages folders (ARGOS_PACKAGES_DIR)."""
+def _detect_kind(folder: Path) -> str:
+    if (folder / "source.spm").is_file():
+        return "opus-mt"
+    if (folder / "sentencepiece.bpe.model").is_file():
+        tokens = set(vocabulary(folder))
+        if "zho_Hans" in tokens:
+            return "nllb"
+        if "__zh__" in tokens:
+            return "m2m100"
+    raise ModelError(f"{folder}: cannot tell which model this is (no source.spm, no NLLB or "
+                     f"M2M-100 vocabulary); describe it in {DESCRIPTION_FILE} "
+                     "(see docs/models.md)")
+
+
+def _ct2_info(folder: Path) -> ModelInfo:
+    desc: dict[str, Any] = {}
+    if (folder / DESCRIPTION_FILE).is_file():
+        desc = _read_json(folder / DESCRIPTION_FILE, DESCRIPTION_FILE)
+    kind = str(desc.get("type") or _detect_kind(folder))
+    if kind not in KINDS or kind == "argos":
+        raise ModelError(f"{folder}: {DESCRIPTION_FILE}: unknown type {kind!r} (one of "
+                         "opus-mt, nllb, m2m100, ctranslate2)")
+    from_code, to_code = str(desc.get("from_code", "zh")), str(desc.get("to_code", "en"))
+    default_spm = {"opus-mt": "source.spm", "nllb": "sentencepiece.bpe.model",
+                   "m2m100": "sentencepiece.bpe.model"}.get(kind, "sentencepiece.model")
+    spm = folder / str(desc.get("source_spm", default_spm))
+    if not spm.is_file():
+        raise ModelError(f"{folder}: no source SentencePiece model {spm.name}")
+    multilingual = kind in ("nllb", "m2m100")
+    if kind == "nllb":
+        src_tok = NLLB_CODES.get(from_code, from_code)
+        prefix, target = [src_tok], NLLB_CODES.get(to_code, to_code)
+    elif kind == "m2m100":
+        prefix, target = [f"__{from_code}__"], f"__{to_code}__"
+    else:
+        prefix, target = [], ""
+    prefix = [str(t) for t in desc.get("source_prefix", prefix)]
+    target = str(desc.get("target_prefix", target))
+    if multilingual:
+        vocab = set(vocabulary(folder))
+        missing = [t for t in [*prefix, target] if t and t not in vocab]
+        if missing:
+            raise ModelError(f"{folder}: language token {missing[0]} is not in the vocabulary")
+    eos = desc.get("add_source_eos")
+    return ModelInfo(
+        name=str(desc.get("name") or folder.name), path=folder, from_code=from_code,
+        to_code=to_code, version=str(desc.get("version", "")), demo=False,
+        target_prefix=target, kind=kind, model_dir=folder, source_spm=spm,
+        source_prefix=tuple(prefix),
+        add_source_eos=bool(eos) if eos is not None else _eos_needed(folder, multilingual),
+        decode=_decode_of(desc, folder),
+    )
+
+
+def packages_dir() -> Path:
+    """Where packages are installed: Argos's own folder (ARGOS_PACKAGES_DIR overrides it)."""
+    from argostranslate import settings
+
+    return Path(settings.package_data_dir)
+
+
+def installed_models(unusable: list[tuple[Path, str]] | None = None) -> list[ModelInfo]:
+    """All usable translation packages in the Argos packages folders; folders that are not
+    (e.g. left by another tool) go to ``unusable`` with the reason, when given."""
     from argostranslate import settings
 
     found: list[ModelInfo] = []
@@ -84,8 +291,13 @@ def installed_models() -> list[ModelInfo]:
         if not Path(directory).is_dir():
             continue
         for folder in sorted(Path(directory).iterdir()):
-            if (folder / "metadata.json").is_file() and (folder / "model").is_dir():
+            if folder.name.startswith(".") or not (folder / "metadata.json").is_file():
+                continue  # our temporary install folders start with "."
+            try:
                 found.append(info_from_folder(folder))
+            except ModelError as exc:  # `models install` never leaves such a folder
+                if unusable is not None:
+                    unusable.append((folder, str(exc)))
     return found
 
 
@@ -99,83 +311,187 @@ def demo_model(cache_dir: Path | None = None) -> ModelInfo:
     base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "appeal-pipeline"
     target = base / f"demo-{digest}"
     if not (target / "metadata.json").is_file():
-        tmp = base / f".demo-{digest}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        with zipfile.ZipFile(DEMO_PACKAGE) as zf:
-            zf.extractall(tmp)
-        top = _single_top_folder(tmp)
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".demo-{digest}.", dir=base))
         try:
-            os.replace(top, target)
-        except OSError:  # another process won the race: use theirs
-            pass
-        shutil.rmtree(tmp, ignore_errors=True)
+            with zipfile.ZipFile(DEMO_PACKAGE) as zf:
+                top, members = _package_members(zf, DEMO_PACKAGE)
+                _extract(zf, members, tmp)
+            try:
+                os.replace(tmp / top, target)
+            except OSError:  # another process won the race: use theirs
+                pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return info_from_folder(target)
 
 
-def _single_top_folder(root: Path) -> Path:
-    entries = [p for p in root.iterdir()]
-    if len(entries) != 1 or not entries[0].is_dir():
-        raise ModelError("not an Argos package: it must hold exactly one top-level folder")
-    return entries[0]
+def choose(models: list[ModelInfo], from_code: str = "zh", to_code: str = "en") -> ModelInfo | None:
+    """The installed model ``run`` uses: real before demo, then the newest version."""
+    candidates = [m for m in models if m.from_code == from_code and m.to_code == to_code]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda m: (not m.demo, version_key(m.version), m.path.name))
 
 
 def find_model(from_code: str = "zh", to_code: str = "en", model: Path | None = None,
                allow_demo: bool = True) -> ModelInfo:
-    """The model to use: ``model`` if given, else an installed real zh->en, else the demo."""
+    """The model to use: ``model`` if given, else the newest installed zh->en, else the demo."""
     if model is not None:
         model = Path(model)
         if model.is_dir():
             return info_from_folder(model)
         raise ModelError(f"{model}: not a model folder (install a .argosmodel with "
                          "pipeline models install --file)")
-    candidates = [m for m in installed_models()
-                  if m.from_code == from_code and m.to_code == to_code]
-    real = [m for m in candidates if not m.demo]
-    if real:
-        return real[0]
-    if candidates:
-        return candidates[0]
+    chosen = choose(installed_models(), from_code, to_code)
+    if chosen is not None:
+        return chosen
     if allow_demo:
         return demo_model()
     raise ModelError(f"no {from_code}->{to_code} model installed; run: pipeline models "
                      f"install {from_code}-{to_code} (or --file X.argosmodel)")
 
 
-def check_package_file(path: Path) -> dict:
-    """Validate a .argosmodel before installing; return its metadata."""
+# --- installing -------------------------------------------------------------------------
+
+
+def _package_members(zf: zipfile.ZipFile, path: Path) -> tuple[str, list[zipfile.ZipInfo]]:
+    """The package's one top folder and its entries (archiver junk like __MACOSX ignored)."""
+    members: list[zipfile.ZipInfo] = []
+    tops: set[str] = set()
+    for item in zf.infolist():
+        name = item.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if not parts or parts[0] in ZIP_JUNK or parts[-1] in ZIP_JUNK:
+            continue
+        if name.startswith("/") or ".." in parts or ":" in parts[0]:
+            raise ModelError(f"{path}: unsafe path in the package: {item.filename}")
+        tops.add(parts[0])
+        if len(parts) > 1:
+            members.append(item)
+    if len(tops) != 1 or not members:
+        raise ModelError(f"{path}: not an Argos package (it must hold one top-level folder)")
+    return tops.pop(), members
+
+
+def _extract(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], target: Path) -> None:
+    for item in members:
+        dest = target.joinpath(*PurePosixPath(item.filename.replace("\\", "/")).parts)
+        if item.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zf.open(item) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+
+
+def check_package_file(path: Path) -> dict[str, Any]:
+    """Quick checks of a .argosmodel before unpacking it; return its metadata."""
+    path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such file")
     if not zipfile.is_zipfile(path):
         raise ModelError(f"{path}: not an Argos package (not a zip archive)")
-    with zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.strip("/")]
-        tops = {n.split("/", 1)[0] for n in names}
-        if len(tops) != 1 or not any("/" in n for n in names):
-            raise ModelError(f"{path}: not an Argos package (it must hold one top-level folder)")
-        top = tops.pop()
-        try:
-            meta = json.loads(zf.read(f"{top}/metadata.json"))
-        except KeyError:
-            raise ModelError(f"{path}: not an Argos package (no metadata.json)") from None
-        except ValueError:
-            raise ModelError(f"{path}: metadata.json is not valid JSON") from None
-        if not any(n.startswith(f"{top}/model/") for n in names):
-            raise ModelError(f"{path}: not an Argos package (no model/ folder)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            top, members = _package_members(zf, path)
+            names = {m.filename for m in members}
+            try:
+                meta = json.loads(zf.read(f"{top}/metadata.json"))
+            except KeyError:
+                raise ModelError(f"{path}: not an Argos package (no metadata.json)") from None
+            except ValueError:
+                raise ModelError(f"{path}: metadata.json is not valid JSON") from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelError(f"{path}: damaged package ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{path}: metadata.json is not a JSON object")
+    if not any(n.startswith(f"{top}/model/") for n in names):
+        raise ModelError(f"{path}: not an Argos package (no model/ folder)")
     return meta
 
 
-def install_file(path: Path) -> ModelInfo:
-    """Offline sideload of a .argosmodel into the Argos packages folder."""
-    from argostranslate import package, settings
+def ct2_files(model_dir: Path) -> dict[str, bytes] | None:
+    """The model's files in memory when its path is not ASCII (CTranslate2, like
+    SentencePiece, opens files by a narrow path: Chinese folder names fail on Windows)."""
+    if str(model_dir.resolve()).isascii():
+        return None
+    return {f.name: f.read_bytes() for f in model_dir.iterdir() if f.is_file()}
 
+
+def validate_model(info: ModelInfo) -> None:
+    """The tokenizer and CTranslate2 both load the model (raises ModelError otherwise)."""
+    import ctranslate2
+    import sentencepiece
+
+    assert info.source_spm is not None
+    try:
+        sentencepiece.SentencePieceProcessor(model_proto=info.source_spm.read_bytes())
+    except (RuntimeError, OSError) as exc:
+        raise ModelError(f"{info.path.name}: {info.source_spm.name} is not a SentencePiece "
+                         f"model ({_first_line(exc)})") from None
+    try:
+        ctranslate2.Translator(str(info.ct2_dir), device="cpu", compute_type="default",
+                               inter_threads=1, intra_threads=1,
+                               files=ct2_files(info.ct2_dir))
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(f"{info.path.name}: CTranslate2 cannot load the model "
+                         f"({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def install_file(path: Path) -> ModelInfo:
+    """Install a .argosmodel: unpack, validate, then rename into place (all or nothing)."""
     path = Path(path)
     meta = check_package_file(path)
-    package.install_from_path(path)
-    for info in installed_models():
-        if info.name == str(meta.get("name")) and info.from_code == meta.get("from_code"):
-            return info
-    raise ModelError(f"{path}: installed, but not found in {settings.package_data_dir}")
+    if meta.get("type", "translate") != "translate":
+        raise ModelError(f"{path}: not a translation package (type {meta['type']!r})")
+    root = packages_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".installing-", dir=root))
+    except OSError as exc:
+        raise ModelError(f"cannot write to the packages folder {root} ({exc})") from None
+    try:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                top, members = _package_members(zf, path)
+                _extract(zf, members, tmp)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ModelError(f"{path}: damaged package ({_first_line(exc)})") from None
+        try:
+            info = info_from_folder(tmp / top)
+            validate_model(info)
+        except ModelError as exc:
+            raise ModelError(f"{path.name}: not installed: {exc}") from None
+        final = root / top
+        old = root / f".replaced-{uuid.uuid4().hex[:8]}"
+        if final.exists():
+            os.replace(final, old)
+        try:
+            os.replace(tmp / top, final)
+        except OSError as exc:
+            if old.exists():
+                os.replace(old, final)
+            raise ModelError(f"cannot install into {final} ({exc})") from None
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return info_from_folder(final)
+
+
+# --- the Argos package index ---------------------------------------------------------------
+
+
+def index_url() -> str:
+    """Argos's package index (``ARGOS_PACKAGE_INDEX`` + index.json, as Argos reads it)."""
+    from argostranslate import settings
+
+    return str(settings.remote_package_index)
 
 
 def _network_error(detail: str) -> ModelError:
@@ -183,36 +499,50 @@ def _network_error(detail: str) -> ModelError:
                       "install from a file instead: pipeline models install --file X.argosmodel")
 
 
+def _has_scheme(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).scheme.lower() in ("http", "https", "file")
+
+
 def install_from_index(from_code: str, to_code: str,
                        progress: Callable[[int, int], None] | None = None) -> ModelInfo:
-    """Download and install the zh->en package from the Argos index (needs network)."""
-    import tempfile
+    """Download and install the newest from->to package of the Argos index (needs network)."""
     import urllib.error
     import urllib.request
 
-    from argostranslate import settings
-
+    url = index_url()
+    if not _has_scheme(url):
+        raise ModelError(f"package index {url!r} is not an http(s) URL")
     try:
-        with urllib.request.urlopen(settings.remote_package_index, timeout=INDEX_TIMEOUT_S) as r:
+        with urllib.request.urlopen(url, timeout=INDEX_TIMEOUT_S) as r:
             index = json.load(r)
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise _network_error(str(getattr(exc, "reason", exc))) from None
     except ValueError:
         raise ModelError("the Argos package index is not valid JSON") from None
-    entry = next((e for e in index if e.get("from_code") == from_code
-                  and e.get("to_code") == to_code and e.get("type", "translate") == "translate"),
-                 None)
-    if entry is None:
+    if not isinstance(index, list):
+        raise ModelError("the Argos package index is not a list of packages")
+    entries = [e for e in index if isinstance(e, dict) and e.get("from_code") == from_code
+               and e.get("to_code") == to_code and e.get("type", "translate") == "translate"]
+    if not entries:
         raise ModelError(f"the Argos package index has no {from_code}->{to_code} package")
-    links = entry.get("links") or []
+    entry = max(entries, key=lambda e: version_key(str(e.get("package_version", ""))))
+    links = [str(link) for link in entry.get("links") or []]
+    usable = [link for link in links if _has_scheme(link)]
+    if not usable:
+        shown = links[0] if links else "none"
+        raise ModelError(f"the index entry for {from_code}->{to_code} has no usable download "
+                         f"link (got {shown!r}: a link needs http:// or https://)")
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / f"translate-{from_code}_{to_code}.argosmodel"
-        last_error = "no download link"
-        for link in links:
+        version = str(entry.get("package_version", "")).replace(".", "_")
+        target = Path(tmp) / f"translate-{from_code}_{to_code}-{version}.argosmodel"
+        last_error = ""
+        for link in usable:
             try:
                 _download(link, target, progress)
                 break
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
                 last_error = str(getattr(exc, "reason", exc))
         else:
             raise _network_error(last_error)
@@ -230,3 +560,5 @@ def _download(url: str, target: Path, progress: Callable[[int, int], None] | Non
             done += len(chunk)
             if progress:
                 progress(done, total)
+        if total and done < total:
+            raise OSError(f"download cut short: {done} of {total} bytes")

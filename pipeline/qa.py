@@ -683,6 +683,15 @@ def check_placeholder(source: str, target: str, ctx: QAContext) -> list[str]:
             "number, ID or term was lost; copy it from the source"]
 
 
+@check("spm-marker", Severity.ERROR, "a SentencePiece \"\u2581\" marker left in the English",
+       compares=False)
+def check_spm_marker(source: str, target: str, ctx: QAContext) -> list[str]:
+    if "\u2581" in target and "\u2581" not in source:
+        return ["a SentencePiece \"\u2581\" marker is left in the English (a tokenizer "
+                "problem): replace it with a space"]
+    return []
+
+
 @check("fullwidth-punctuation", Severity.WARNING,
        "full-width (Chinese) punctuation in the English", compares=False)
 def check_fullwidth(source: str, target: str, ctx: QAContext) -> list[str]:

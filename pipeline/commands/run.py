@@ -25,8 +25,16 @@ NoBuiltinGlossary = Annotated[bool, typer.Option(
 Acronyms = Annotated[bool, typer.Option(
     "--acronyms/--no-acronyms", help="First mention 'Order Defect Rate (ODR)', then 'ODR'.")]
 ModelDir = Annotated[Path | None, typer.Option(
-    "--model", help="An unpacked Argos package folder to use instead of the installed one.")]
-BeamSize = Annotated[int, typer.Option(help="Beam size.")]
+    "--model", help="A model folder to use instead of the installed package: an unpacked "
+    "Argos package, or a CTranslate2 OPUS-MT / NLLB-200 / M2M-100 folder (docs/models.md).")]
+BeamSize = Annotated[int | None, typer.Option(
+    help="Beam size (default: the model's own; Argos packages: 4).")]
+LengthPenalty = Annotated[float | None, typer.Option(
+    help="Length penalty (default: the model's own; Argos packages: 0.2).")]
+MaxLength = Annotated[int | None, typer.Option(
+    "--max-length", help="Most tokens per translated sentence (default: the model's own; 256).")]
+Device = Annotated[str, typer.Option(
+    help="auto (a CUDA GPU when CTranslate2 sees one, else the CPU), cpu or cuda.")]
 BatchSize = Annotated[int, typer.Option(help="Sentences per engine batch (measured best: 16).")]
 BatchTokens = Annotated[int, typer.Option(
     help="Tokens per engine batch instead of --batch-size (0 = off).")]
@@ -59,14 +67,24 @@ def resolved_options(config: Path | None, **cli: Any) -> dict[str, Any]:
     return resolve(settings, **cli)
 
 
-def engine_options(beam_size: int, batch_size: int, batch_tokens: int, inter_threads: int,
-                   intra_threads: int, compute_type: str) -> Any:
+def engine_options(beam_size: int | None, batch_size: int, batch_tokens: int,
+                   inter_threads: int, intra_threads: int, compute_type: str,
+                   length_penalty: float | None = None, max_length: int | None = None,
+                   device: str = "auto") -> Any:
+    """EngineSettings from the command line, checked before any work (one line, exit 2)."""
     from ..engine import EngineSettings
 
-    return EngineSettings(beam_size=beam_size, max_batch_examples=batch_size,
-                          max_batch_tokens=batch_tokens,
-                          inter_threads=inter_threads, intra_threads=intra_threads,
-                          compute_type=compute_type)
+    settings = EngineSettings(beam_size=beam_size, max_batch_examples=batch_size,
+                              max_batch_tokens=batch_tokens,
+                              inter_threads=inter_threads, intra_threads=intra_threads,
+                              compute_type=compute_type, length_penalty=length_penalty,
+                              max_decoding_length=max_length, device=device.lower())
+    settings.check()
+    if settings.device == "cuda":
+        from ..engine import resolve_device
+
+        resolve_device("cuda")  # no GPU: say so now, before any work
+    return settings
 
 
 def announce_model(info: Any) -> None:
@@ -92,12 +110,15 @@ def run(
     engine_url: EngineUrls = None,
     api_key: ApiKey = None,
     config: ConfigFile = None,
-    beam_size: BeamSize = 4,
+    beam_size: BeamSize = None,
+    length_penalty: LengthPenalty = None,
+    max_length: MaxLength = None,
     batch_size: BatchSize = 16,
     batch_tokens: BatchTokens = 0,
     inter_threads: InterThreads = 0,
     intra_threads: IntraThreads = 1,
     compute_type: ComputeType = "int8",
+    device: Device = "auto",
     no_qa: NoQA = False,
     force: Force = False,
     json: Json = False,
@@ -109,7 +130,8 @@ def run(
         options = RunOptions(
             out_dir=out_dir, builtin_glossary=not no_builtin_glossary, acronyms=acronyms,
             engine=engine_options(beam_size, batch_size, batch_tokens, inter_threads,
-                                  intra_threads, compute_type),
+                                  intra_threads, compute_type, length_penalty, max_length,
+                                  device),
             api_key=api_key, qa=not no_qa, force=force,
             **resolved_options(config, glossaries=glossary, grammar=grammar,
                                languagetool_url=languagetool_url, memory=memory, model=model,
