@@ -139,7 +139,7 @@ def test_demo_corpus_gives_no_false_alarms() -> None:
      "date-mismatch"),
     ("我们每天下午3点检查订单。", "We check orders at 3 a.m. every day.", "time-mismatch"),
     ("我们在24小时内回复。", "We reply within 48 hours.", "number-mismatch"),
-    ("我们招聘了两名质检员。", "We hired three quality inspectors.", "number-mismatch"),
+    ("我们招聘了两名质检员。", "We hired three quality inspectors.", "numeral-mismatch"),
     ("我们退款1.5万元。", "We refunded CNY 1,500.", "number-mismatch"),
     ("订单缺陷率为2.8%。", "Our Order Defect Rate was 2.6%.", "number-mismatch"),
     ("我们删除了该listing。", "We deleted the 7 listings.", "number-extra"),
