@@ -193,8 +193,9 @@ _NUMBERING = re.compile(r"^\s*(?:第?[一二三四五六七八九十\d]{1,3}[、
 SECTION_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
     ("root cause", _re(r"根本原因", r"原因分析", r"问题原因", r"根源分析", r"root[- ]causes?",
                        r"(?:the )?causes? of the (?:issue|problem)s?", r"what caused")),
-    ("corrective actions", _re(r"(已采取的?)?纠正措施", r"整改措施", r"已采取的?措施", r"补救措施",
-                               r"立即(采取的?)?措施", r"corrective actions?(?: taken)?",
+    ("corrective actions", _re(r"(已采取的?|已完成的?)?纠正措施", r"整改措施", r"已采取的?措施",
+                               r"补救措施", r"立即(采取的?)?措施",
+                               r"corrective actions?(?: taken| completed)?",
                                r"(?:immediate |remedial )?actions? (?:we have |already )?taken",
                                r"immediate actions?", r"remedial actions?")),
     ("preventive measures", _re(r"预防措施", r"防范措施", r"长期措施", r"预防性措施",
