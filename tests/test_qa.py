@@ -479,3 +479,94 @@ def test_grammar_reported_in_reviewed_english_never_rewritten() -> None:
     # Machine English went through the grammar step already: QA does not lint it again.
     doc = QAStep()(_reviewed_doc(pairs[:1], origin=Origin.MACHINE))
     assert "grammar" not in [n.code for n in doc.segments[0].notes]
+
+
+# --- `pipeline qa --strict` on review DOCX files built from the eval appeals --------------------
+
+def _review_file(tmp_path: Path, name: str, appeal_id: str, pairs: list[tuple[str, str]]) -> Path:
+    from pipeline.review import write_review
+
+    doc = _qa_eval().build_document(appeal_id, pairs)  # type: ignore[attr-defined]
+    for seg in doc.segments:
+        seg.origin = Origin.MACHINE  # as `pipeline run` writes it; qa reads it as reviewed
+    doc.path = tmp_path / f"{name}.docx"
+    return write_review(doc, tmp_path / f"{name}.review.docx")
+
+
+def _qa_cli(review: Path) -> tuple[int, dict[str, object]]:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["qa", str(review), "--strict", "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+STRICT_CASES = [
+    ("late-shipment", "wrong number", "number-mismatch"),
+    ("listing-policy", "dropped ID", "id-mismatch"),
+    ("authenticity", "Chinese left in", "chinese-left"),
+    ("listing-policy", "wrong term", "term-wrong"),
+    ("late-shipment", "dropped half-sentence", "dropped-clause"),
+    ("listing-policy", "agreement (I has)", "grammar"),
+    ("used-as-new", "promises-only preventive section", "poa-vague-prevention"),
+]
+
+
+def test_qa_strict_cli_passes_correct_appeals_and_fails_each_error(tmp_path: Path) -> None:
+    pytest.importorskip("harper")
+    appeals = {a.id: a for a in _qa_eval().load_appeals()}  # type: ignore[attr-defined]
+    for appeal in appeals.values():
+        rc, data = _qa_cli(_review_file(tmp_path, f"good-{appeal.id}", appeal.id,
+                                        appeal.segments))
+        assert rc == 0, (appeal.id, data["findings"])
+        assert data["counts"] == {"error": 0, "warning": 0, "info": 0}, data["findings"]
+    for n, (appeal_id, kind, code) in enumerate(STRICT_CASES):
+        appeal = appeals[appeal_id]
+        planted = next(p for p in appeal.planted if p["kind"] == kind)
+        pairs, _ = _qa_eval().apply_edits(appeal, planted)  # type: ignore[attr-defined]
+        rc, data = _qa_cli(_review_file(tmp_path, f"bad{n}", appeal_id, pairs))
+        errors = {f["code"] for f in data["findings"] if f["severity"] == "error"}  # type: ignore[union-attr]
+        assert rc == 1 and code in errors, (kind, rc, data["findings"])
+
+
+def test_apply_review_reports_grammar_without_rewriting(tmp_path: Path) -> None:
+    """A reviewer's "we has" is reported by apply-review's QA, and written as typed."""
+    pytest.importorskip("harper")
+    import docx
+    from docx_factory import build_simple
+
+    from pipeline.apply_review import apply_review
+    from pipeline.reader import read_docx
+    from pipeline.review import write_review
+    from pipeline.runner import sha256_file
+    from pipeline.segment import segment_document
+
+    appeal = next(a for a in _qa_eval().load_appeals()  # type: ignore[attr-defined]
+                  if a.id == "late-shipment")
+    english = dict(appeal.segments)
+    source = build_simple(tmp_path / "appeal.docx", [zh for zh, _ in appeal.segments])
+    doc = segment_document(read_docx(source))
+    doc.meta["source_sha256"] = sha256_file(source)
+    for seg in doc.segments:
+        if seg.translatable:
+            seg.target = english[seg.source]
+            seg.origin = Origin.MACHINE
+    review = write_review(doc, tmp_path / "appeal.review.docx")
+    zh, en = appeal.segments[8]
+    bad = en.replace("we contacted", "we has contacted")
+    assert bad != en
+    d = docx.Document(str(review))
+    row = next(r for r in d.tables[0].rows[1:] if r.cells[1].text.strip() == zh)
+    row.cells[2].paragraphs[0].runs[0].text = bad
+    for run in row.cells[2].paragraphs[0].runs[1:]:
+        run.text = ""
+    d.save(str(review))
+
+    result = apply_review(review)
+    grammar = [n for n in result.qa_notes() if n["code"] == "grammar"]
+    assert len(grammar) == 1 and grammar[0]["severity"] == "error", result.qa_notes()
+    written = "\n".join(p.text for p in docx.Document(str(tmp_path / "appeal.en.docx")).paragraphs)
+    assert bad in written
