@@ -10,7 +10,8 @@ the check expected to catch it.
   check reports on an edited segment (``poa-*`` checks: on the document).
 
 Per check: precision = caught / (caught + false alarms on the good set); recall = caught /
-planted. Usage: ``python bench/qa_eval.py [--json]``. The suite runs the same evaluation
+planted. Usage: ``python bench/qa_eval.py [--json | --ratios]``; ``--ratios`` prints the
+length-ratio calibration on real pairs (demo corpus + good appeals). The suite runs the same evaluation
 (tests/test_qa.py) and fails below 100% precision on the good set or 90% recall.
 """
 
@@ -138,12 +139,58 @@ def evaluate(folder: Path = EVAL_DIR) -> Result:
     return result
 
 
+def real_pairs(folder: Path = EVAL_DIR) -> list[tuple[str, str]]:
+    """Real (Chinese, English) pairs: the demo corpus and the good appeals of the set."""
+    pairs: list[tuple[str, str]] = []
+    corpus = REPO / "demo_model" / "corpus.tsv"
+    if corpus.is_file():
+        for line in corpus.read_text(encoding="utf-8").splitlines()[1:]:
+            if line.count("\t") == 1:
+                zh, en = line.split("\t")
+                pairs.append((zh, en))
+    for appeal in load_appeals(folder):
+        pairs.extend(appeal.segments)
+    return pairs
+
+
+def ratio_table(folder: Path = EVAL_DIR) -> list[dict[str, Any]]:
+    """English characters per Chinese character on real pairs, by source length and by
+    clause count: what RATIO_BOUNDS, CLAUSE_FLOOR and REAL_MIN in pipeline/qa.py rest on."""
+    import statistics
+
+    from pipeline.qa import HAN_RE, clause_counts, length_ratio
+
+    groups: dict[str, list[float]] = {}
+    for zh, en in real_pairs(folder):
+        ratio = length_ratio(zh, en)
+        if ratio is None:
+            continue
+        han = len(HAN_RE.findall(zh))
+        size = "8-15" if han < 16 else "16-31" if han < 32 else "32+"
+        clauses = "1 clause" if clause_counts(zh, en)[0] < 2 else "2+ clauses"
+        for key in (f"{size} Chinese chars", clauses, "all"):
+            groups.setdefault(key, []).append(ratio)
+    rows = []
+    for key, values in groups.items():
+        values.sort()
+        rows.append({"group": key, "pairs": len(values), "min": values[0],
+                     "p5": values[len(values) // 20], "median": statistics.median(values),
+                     "max": values[-1]})
+    return rows
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.0f}%"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if "--ratios" in args:
+        print(f"{'real pairs':22} {'pairs':>5} {'min':>5} {'p5':>5} {'median':>6} {'max':>5}")
+        for r in ratio_table():
+            print(f"{r['group']:22} {r['pairs']:5} {r['min']:5.2f} {r['p5']:5.2f} "
+                  f"{r['median']:6.2f} {r['max']:5.2f}")
+        return 0
     result = evaluate()
     table = result.per_check()
     if "--json" in args:
