@@ -606,7 +606,9 @@ class TermProblem:
     code: str
     hit: TermHit
     term: Term
-    found: str = ""  # the wrong rendering seen (term-wrong)
+    # The wrong rendering seen: term-wrong, or term-missing for an ambiguous (low
+    # priority) source word whose flagged rendering may be meant ("links" for 链接).
+    found: str = ""
 
     @property
     def severity(self) -> Severity:
@@ -614,6 +616,9 @@ class TermProblem:
 
     @property
     def message(self) -> str:
+        if self.code == "term-missing" and self.found:
+            return (f"glossary: “{self.found}” for “{self.hit.source}”: if it means "
+                    f"“{self.term.canonical}”, write that (Amazon's term)")
         if self.code == "term-wrong":
             return (f"glossary: “{self.found}” is not Amazon's term for “{self.hit.source}”: "
                     f"use “{self.term.canonical}”")
@@ -874,7 +879,8 @@ class Glossary:
         """The term-check logic, one home for the glossary step and QA: for each source
         term (once per canonical form), "term-wrong" when a wrong rendering is used that
         is not part of an accepted rendering ("returned goods" contains "returned"), else
-        "term-missing" when no accepted rendering is there (not for low-priority terms)."""
+        "term-missing" when no accepted rendering is there (not for low-priority terms,
+        whose flagged renderings are only a "term-missing" warning: they may be meant)."""
         problems: list[TermProblem] = []
         seen: set[str] = set()
         for hit in hits:
@@ -888,15 +894,23 @@ class Glossary:
                 continue
             seen.add(term.canonical)
             accepted = self.accepted_spans(term, english)
-            wrong = ""
-            for w in (*term.wrong_renderings, *term.flag_renderings):
-                for m in self.en_pattern(w).finditer(english):
-                    if not any(a < m.end() and m.start() < b for a, b in accepted):
-                        wrong = m.group(0)
+            wrong = wrong_kind = ""
+            for kind, renderings in (("replace", term.wrong_renderings),
+                                     ("flag", term.flag_renderings)):
+                for w in renderings:
+                    for m in self.en_pattern(w).finditer(english):
+                        if not any(a < m.end() and m.start() < b for a, b in accepted):
+                            wrong, wrong_kind = m.group(0), kind
+                            break
+                    if wrong:
                         break
                 if wrong:
                     break
-            if wrong:
+            if wrong and term.priority == "low" and wrong_kind == "flag":
+                # An ambiguous source word (链接 is a listing or a real link): the flagged
+                # rendering may be the right meaning, so it is a warning, not an error.
+                problems.append(TermProblem("term-missing", hit, term, wrong))
+            elif wrong:
                 problems.append(TermProblem("term-wrong", hit, term, wrong))
             elif not accepted and term.priority != "low":
                 problems.append(TermProblem("term-missing", hit, term))

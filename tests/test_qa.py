@@ -570,3 +570,13 @@ def test_apply_review_reports_grammar_without_rewriting(tmp_path: Path) -> None:
     assert len(grammar) == 1 and grammar[0]["severity"] == "error", result.qa_notes()
     written = "\n".join(p.text for p in docx.Document(str(tmp_path / "appeal.en.docx")).paragraphs)
     assert bad in written
+
+
+def test_ambiguous_term_flag_is_a_warning_not_an_error() -> None:
+    """链接 is usually a listing but may be a real link: "links" is only a warning."""
+    from pipeline.glossary import builtin_glossary
+
+    notes = run_checks("我们不再在消息中包含任何外部链接。",
+                       "We no longer include any external links in our messages.",
+                       QAContext(glossary=builtin_glossary()))
+    assert [(n.code, n.severity) for n in notes] == [("term-missing", Severity.WARNING)]
