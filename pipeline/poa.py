@@ -219,6 +219,12 @@ OFTEN = _re(r"\b(?:daily|weekly|monthly|quarterly|yearly|annually|hourly|every|e
 WHEN = _re(r"\b(?:by|on|since|from|within|until)\s+(?:\w+\s+)?\d", r"\d",
            r"\b(?:january|february|march|april|may|june|july|august|september|october|"
            r"november|december)\b", r"[0-9一二三四五六七八九十]+(?:月|日|号|天|小时)")
+_MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+          r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?")
+# A deadline makes a promise checkable: "by October 15, 2026", "within 48 hours", 10月15日前.
+DEADLINE = _re(rf"\b(?:by|before|no later than|within|until)\s+(?:the\s+)?(?:end\s+of\s+)?"
+               rf"(?:{_MONTH}\s+\d|\d)", r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]\s*(?:前|之前|以前)",
+               r"\d+\s*(?:个)?(?:小时|天|日|周|个月)内")
 VAGUE = _re(r"(?:pay|paid) (?:more )?attention", r"more careful", r"strengthen", r"\bimprove\b",
             r"(?:will|shall) (?:not|never) (?:happen|occur)", r"(?:not|never) happen again",
             r"strictly (?:follow|comply|abide)", r"study .{0,20}polic", r"take .{0,10}seriously",
@@ -280,8 +286,10 @@ def concreteness(text: str) -> int:
 
 def is_vague_promise(text: str) -> bool:
     """A promise or a vague intention ("we will pay more attention", 我们会加强管理) that
-    names less than two of who, what, how often and by when."""
-    return bool(PROMISE.search(text) or VAGUE.search(text)) and concreteness(text) < 2
+    names less than two of who, what, how often and by when, and sets no deadline."""
+    if not (PROMISE.search(text) or VAGUE.search(text)):
+        return False
+    return concreteness(text) < 2 and not DEADLINE.search(text)
 
 
 def _side(t: Text) -> str:

@@ -171,6 +171,8 @@ def test_corrective_section_with_only_promises() -> None:
     ("Our compliance specialist will check every new listing before it goes live.", False),
     ("From October 8, we will have our ERP system alert the supervisor daily.", False),
     ("质检员将在每批货入库时抽检20%的商品。", False),
+    ("We will complete the review of all product detail pages by October 15, 2026;", False),
+    ("我们将在10月15日前完成所有商品详情页的审核。", False),
     ("We will strengthen our internal management.", True),
     ("We will strictly comply with Amazon's policies from now on.", True),
     ("我们会加强对员工的管理。", True),
