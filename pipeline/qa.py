@@ -57,6 +57,7 @@ RATIO_BOUNDS = (1.6, 8.0)
 RATIO_MIN_HAN = 8  # shorter sources vary too much to judge
 CLAUSE_FLOOR = 2.3
 REAL_MIN = 2.0  # no real pair of 8+ Chinese characters is shorter
+MULTI_CLAUSE_MIN = 2.7  # no real pair with a source of 2+ clauses is shorter (2.67)
 RATIO_MEDIAN = 3.7
 _ZH_QUOTE_RE = re.compile(f"[“「『\"][^”」』\"]*[{HAN}][^”」』\"]*[”」』\"]")
 _EN_QUOTE_RE = re.compile("[“”\"‘’«»]|(?<![A-Za-z])'|'(?![A-Za-z])")
@@ -1059,9 +1060,10 @@ def check_dropped_clause(source: str, target: str, ctx: QAContext) -> list[str]:
     if found is None:
         return []
     ratio, zh, en = found
-    return [f"part of the sentence seems dropped: the Chinese has {zh} clauses, the English "
-            f"{en}, and is short for it ({ratio:.1f} characters per Chinese character; real "
-            f"translations of such sentences: {CLAUSE_FLOOR:g} or more)"]
+    fewer = f" (the English {en})" if en < zh else ""
+    return [f"part of the sentence seems dropped: the Chinese has {zh} clauses{fewer} and "
+            f"the English is short for it ({ratio:.1f} characters per Chinese character; real "
+            f"translations of such sentences have {MULTI_CLAUSE_MIN:g} or more)"]
 
 
 @check("length-ratio", Severity.WARNING, "the English is far shorter or longer than usual")
