@@ -134,8 +134,10 @@ def evaluate(folder: Path = EVAL_DIR) -> Result:
                          for f in found)
             others = sorted({f["code"] for f in found
                              if f["segment"] in edited and f["code"] != check})
+            flagged = caught or any(f["severity"] != "info" and f["segment"] in edited
+                                    for f in found)
             result.planted.append({"appeal": appeal.id, "kind": planted["kind"], "check": check,
-                                   "caught": caught, "also": others})
+                                   "caught": caught, "flagged": flagged, "also": others})
     return result
 
 
@@ -202,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"good set: {result.good_segments} segments, {len(result.false_alarms)} warnings/errors "
           f"(precision on the good set: {'100%' if not result.false_alarms else 'below 100%'})")
     print(f"planted: {len(result.planted)} errors, {sum(p['caught'] for p in result.planted)} "
-          f"caught (recall {_pct(result.recall())})\n")
+          f"caught by their check (recall {_pct(result.recall())}); "
+          f"{sum(p['flagged'] for p in result.planted)} flagged at their segment by some "
+          f"check\n")
     print(f"{'check':26} {'planted':>7} {'caught':>6} {'false':>5} {'precision':>9} {'recall':>6}")
     for name, s in table.items():
         print(f"{name:26} {s['planted']:7} {s['caught']:6} {s['false']:5} "
