@@ -878,7 +878,8 @@ class Glossary:
     def term_problems(self, hits: Iterable[TermHit], english: str) -> list[TermProblem]:
         """The term-check logic, one home for the glossary step and QA: for each source
         term (once per canonical form), "term-wrong" when a wrong rendering is used that
-        is not part of an accepted rendering ("returned goods" contains "returned"), else
+        is not inside an accepted rendering (a flagged one: that does not overlap one;
+        "returned goods" contains "returned"), else
         "term-missing" when no accepted rendering is there (not for low-priority terms,
         whose flagged renderings are only a "term-missing" warning: they may be meant)."""
         problems: list[TermProblem] = []
@@ -899,7 +900,10 @@ class Glossary:
                                      ("flag", term.flag_renderings)):
                 for w in renderings:
                     for m in self.en_pattern(w).finditer(english):
-                        if not any(a < m.end() and m.start() < b for a, b in accepted):
+                        # A replaceable wrong rendering is excused only inside an accepted
+                        # one; a flagged one (a common word) also when it overlaps one.
+                        if not any(a <= m.start() and m.end() <= b if kind == "replace"
+                                   else a < m.end() and m.start() < b for a, b in accepted):
                             wrong, wrong_kind = m.group(0), kind
                             break
                     if wrong:

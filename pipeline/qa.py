@@ -942,15 +942,15 @@ def check_term_wrong(source: str, target: str, ctx: QAContext) -> list[str]:
     if ctx.glossary is None:
         return []
     problems = _term_problems(source, target, ctx)
-    # Replaceable wrong renderings are wrong anywhere, unless part of an accepted
+    # Replaceable wrong renderings are wrong anywhere, unless inside an accepted
     # rendering of a term in the source.
     accepted = [span for hit in _terms(source, ctx) if hit.canonical
                 for span in _accepted(ctx.glossary, hit, target)]
     messages = []
     for term, wrong in ctx.glossary.wrong_renderings_in(target):
         at = target.find(wrong)
-        if at >= 0 and any(a < at + len(wrong) and at < b for a, b in accepted):
-            continue
+        if at >= 0 and any(a <= at and at + len(wrong) <= b for a, b in accepted):
+            continue  # inside an accepted rendering of a source term
         messages.append(f"glossary: “{wrong}” is a wrong rendering; write “{term.canonical}”")
     messages += [p.message for p in problems if p.code == "term-wrong"
                  and not any(p.found in m for m in messages)]
