@@ -645,7 +645,7 @@ PLACEHOLDER_RE = re.compile("\u27e6+\\s*\\d*\\s*\u27e7+|[\u27e6\u27e7]")
 # Seller jargon with a numeral in it is not a quantity: 五点描述 is the listing's bullet
 # points, 一件代发 dropshipping, 三包 a warranty, 一对一 one-to-one. Blanked before parsing.
 FIXED_EXPRESSIONS = (
-    "五点描述", "五点", "一件代发", "三包", "一对一", "一站式", "一条龙", "一键", "一线", "一手",
+    "五点描述", "五点卖点", "五点文案", "五点内容", "一件代发", "三包", "一对一", "一站式", "一条龙", "一键", "一线", "一手",
     "二手", "一口价", "三无", "一次性", "第一时间", "百分百", "三番五次", "千方百计", "一五一十",
     "十全十美", "四面八方", "三天两头", "两手准备", "一揽子", "一刀切", "双十一", "双十二", "一体化",
     "一系列", "一部分", "一方面", "另一方面", "万无一失", "一丝不苟", "一如既往", "一视同仁",

@@ -378,6 +378,10 @@ def test_numbers_in_seller_jargon_are_not_quantities(source: str, target: str) -
     assert codes(source, target) == []
 
 
+def test_jargon_list_does_not_hide_real_times() -> None:
+    assert "time-mismatch" in codes("仓库每天下午五点前发货。", "The warehouse ships by 4 p.m. daily.")
+
+
 def test_chinese_numerals_are_warnings_digits_errors() -> None:
     notes = run_checks("我们招聘了三名员工。", "We hired two employees.")
     assert [(n.code, n.severity) for n in notes] == [("numeral-mismatch", Severity.WARNING)]
