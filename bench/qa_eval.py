@@ -172,8 +172,10 @@ def ratio_table(folder: Path = EVAL_DIR) -> list[dict[str, Any]]:
         clauses = "1 clause" if clause_counts(zh, en)[0] < 2 else "2+ clauses"
         for key in (f"{size} Chinese chars", clauses, "all"):
             groups.setdefault(key, []).append(ratio)
+    order = ["8-15 Chinese chars", "16-31 Chinese chars", "32+ Chinese chars", "1 clause",
+             "2+ clauses", "all"]
     rows = []
-    for key, values in groups.items():
+    for key, values in sorted(groups.items(), key=lambda kv: order.index(kv[0])):
         values.sort()
         rows.append({"group": key, "pairs": len(values), "min": values[0],
                      "p5": values[len(values) // 20], "median": statistics.median(values),

@@ -538,7 +538,8 @@ def _shape(replacement: str, before: str, start: str, caps: bool = False) -> str
 
 
 # Word forms for the term checks: "listed" is also "list", "lists", "listing", "relisted";
-# "return" also "returned", "returns"; "reinstate" also "reinstatement". Words of fewer
+# "return" also "returned", "returns"; "reinstate" also "reinstatement"; "retraction"
+# also "retract". Words of fewer
 # than four letters and words with digits or capitals inside (ASIN, A-to-z) match as is.
 _FILLER = r"(?:\s+(?:of|the|our|its|their|this|these|those|that|for|a|an|all|every|each|any|" \
     r"new|his|her|your|my)){0,2}"
@@ -548,7 +549,8 @@ def _bases(word: str) -> set[str]:
     """Possible base forms of a (possibly inflected) lower-case word."""
     bases = {word}
     for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""),
-                         ("ed", "e"), ("es", ""), ("s", ""), ("ment", ""), ("ments", "")):
+                         ("ed", "e"), ("es", ""), ("s", ""), ("ment", ""), ("ments", ""),
+                         ("ion", ""), ("ion", "e"), ("ions", ""), ("ions", "e")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: len(word) - len(suffix)] + repl
             if suffix in ("ing", "ed") and len(stem) >= 4 and stem[-1] == stem[-2] \
@@ -564,7 +566,9 @@ def _forms(base: str) -> set[str]:
     forms = {base, base + "s", base + "es", base + "ed", base + "ing", base + "ment",
              base + "ments"}
     if base.endswith("e"):
-        forms |= {base + "d", base[:-1] + "ing"}
+        forms |= {base + "d", base[:-1] + "ing", base[:-1] + "ion", base[:-1] + "ions"}
+    elif base.endswith(("ct", "ss", "rt", "pt")):
+        forms |= {base + "ion", base + "ions"}  # retract -> retraction
     if base.endswith("y") and len(base) > 3 and base[-2] not in "aeiou":
         forms |= {base[:-1] + "ies", base[:-1] + "ied"}
     if len(base) >= 3 and base[-1] not in "aeiouwxy" and base[-2] in "aeiou" \
@@ -878,8 +882,8 @@ class Glossary:
     def term_problems(self, hits: Iterable[TermHit], english: str) -> list[TermProblem]:
         """The term-check logic, one home for the glossary step and QA: for each source
         term (once per canonical form), "term-wrong" when a wrong rendering is used that
-        is not inside an accepted rendering (a flagged one: that does not overlap one;
-        "returned goods" contains "returned"), else
+        is not inside an accepted rendering (a flagged one: when no accepted rendering is
+        there at all; "returned goods" has "returned"), else
         "term-missing" when no accepted rendering is there (not for low-priority terms,
         whose flagged renderings are only a "term-missing" warning: they may be meant)."""
         problems: list[TermProblem] = []
@@ -901,9 +905,10 @@ class Glossary:
                 for w in renderings:
                     for m in self.en_pattern(w).finditer(english):
                         # A replaceable wrong rendering is excused only inside an accepted
-                        # one; a flagged one (a common word) also when it overlaps one.
-                        if not any(a <= m.start() and m.end() <= b if kind == "replace"
-                                   else a < m.end() and m.start() < b for a, b in accepted):
+                        # one; a flagged one (a common word) wherever the term is rendered.
+                        if kind == "flag" and accepted:
+                            break  # a common word, used in another sense
+                        if not any(a <= m.start() and m.end() <= b for a, b in accepted):
                             wrong, wrong_kind = m.group(0), kind
                             break
                     if wrong:
