@@ -10,6 +10,12 @@ them at the top and the report lists them.
 
 Both the Chinese source and the English are searched: a section present in the source
 but lost in translation still counts as present here (the segment checks catch the loss).
+
+When the document has section headings (一、根本原因, "2. Corrective actions", 预防措施：...),
+tense and mechanism are judged per section: the preventive measures must name a concrete
+mechanism (who, what, how often, by when; ``poa-vague-prevention`` is an error when none
+does), and the corrective actions must report something done. Without headings the
+whole document is judged at once, as before.
 """
 
 from __future__ import annotations
