@@ -216,6 +216,7 @@ WHO = _re(r"\b(?:manager|supervisor|specialist|inspector|officer|lead|leader|dir
           r"team|staff|employees?|copywriters?|department|auditor|owner|agent|person)s?\b",
           r"主管|经理|专员|质检|负责人|团队|员工|人员|部门|专人|组长")
 WHAT = _re(r"\b(?:system|software|ERP|checklist|list|SOP|procedure|template|log|record|"
+           r"inspection|check|review|test|sample|"
            r"spreadsheet|tool|alert|report|dashboard|form|audit|contract|invoice|photo|"
            r"training|area|label)s?\b", r"系统|软件|清单|流程|记录|表格|模板|报告|审核|合同|发票|"
            r"照片|培训|标签|提醒")
@@ -236,6 +237,12 @@ VAGUE = _re(r"(?:pay|paid) (?:more )?attention", r"more careful", r"strengthen",
             r"strictly (?:follow|comply|abide)", r"study .{0,20}polic", r"take .{0,10}seriously",
             r"加强", r"更加(?:注意|重视|小心|谨慎|严格)", r"重视", r"不会再", r"杜绝", r"严格遵守",
             r"认真学习", r"引以为戒", r"提高.{0,4}意识")
+
+
+# The closing of an appeal ends the last section: "We request reinstatement...", thanks.
+CLOSING = _re(r"^\s*(?:thank you|thanks|sincerely|best regards|regards)\b",
+              r"\b(?:we |i )?(?:respectfully )?request (?:the )?(?:reinstatement|that)",
+              r"^\s*(?:感谢|谢谢|此致|敬礼)", r"请求.{0,12}恢复")
 
 
 def _strip_numbering(text: str) -> str:
@@ -280,6 +287,8 @@ def split_sections(texts: list[Text]) -> dict[str, list[Text]]:
             sections.setdefault(kind, [])
             if _pure_heading(t):
                 continue  # "Root cause: our process..." belongs to its section
+        if current is not None and (CLOSING.search(t.english) or CLOSING.search(t.source)):
+            current = None  # the closing is not part of the last section
         if current is not None:
             sections[current].append(t)
     return sections
@@ -303,16 +312,19 @@ def _side(t: Text) -> str:
 
 
 def check_sections(texts: list[Text]) -> list[Note]:
-    """Per-section findings: a preventive section with no concrete mechanism (error), vague
-    promises in it (warning), a corrective-actions section with only promises (warning)."""
+    """Per-section findings: a preventive section of vague promises with nothing concrete
+    (error), vague promises among concrete measures (warning), a corrective-actions
+    section with only promises (warning)."""
     sections = split_sections(texts)
     notes: list[Note] = []
     prevention = [t for t in sections.get("preventive measures", []) if _side(t).strip()]
     if prevention:
         vague = [(t.id, _side(t).strip()) for t in prevention if is_vague_promise(_side(t))]
-        concrete = [t for t in prevention if concreteness(_side(t)) >= 2
-                    and not is_vague_promise(_side(t))]
-        if not concrete:
+        # Anything else that names a person, a tool, a frequency or a date counts: only
+        # a section of promises (and nothing concrete) is an error.
+        concrete = [t for t in prevention if not is_vague_promise(_side(t))
+                    and concreteness(_side(t)) >= 1]
+        if vague and not concrete:
             notes.append(Note(
                 "poa-vague-prevention",
                 "The preventive measures section names no concrete mechanism"

@@ -133,6 +133,8 @@ SECTIONED = [
      "Our warehouse supervisor checks all pending orders at 2 p.m. every day."),
     ("运营经理每周一查看账户状况页面。", "Our operations manager reviews Account Health every Monday."),
 ]
+CLOSING = [("感谢您的审阅，我们请求恢复销售权限。",
+            "Thank you for your review. We request reinstatement of our selling privileges.")]
 PROMISES = [("我们以后会更加注意发货时间。", "We will pay more attention to shipping times."),
             ("我们保证此类问题不会再次发生。", "We promise that this will not happen again.")]
 
@@ -148,12 +150,18 @@ def test_sections_found_by_headings_in_either_language() -> None:
 
 
 def test_promises_only_preventive_section_is_an_error_despite_past_corrective_actions() -> None:
-    pairs = SECTIONED[:6] + PROMISES
+    pairs = SECTIONED[:6] + PROMISES + CLOSING  # the closing is not a measure
     for english in (True, False):
         notes = check_texts(texts(pairs, english=english))
         vague = [n for n in notes if n.code == "poa-vague-prevention"]
         assert len(vague) == 1 and vague[0].severity is Severity.ERROR
         assert "pay more attention" in vague[0].message or "更加注意" in vague[0].message
+
+
+def test_plain_preventive_statements_without_promises_are_left_alone() -> None:
+    pairs = SECTIONED[:6] + [("所有商品现在都要经过三道检验。",
+                              "All products now go through a three-step inspection.")]
+    assert codes(texts(pairs)) == set()
 
 
 def test_one_vague_promise_among_concrete_measures_is_a_warning() -> None:
