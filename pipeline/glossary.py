@@ -536,11 +536,10 @@ def _shape(replacement: str, before: str, start: str, caps: bool = False) -> str
     return replacement
 
 
-
 # Word forms for the term checks: "listed" is also "list", "lists", "listing", "relisted";
 # "return" also "returned", "returns"; "reinstate" also "reinstatement"; "retraction"
-# also "retract". Words of fewer
-# than four letters and words with digits or capitals inside (ASIN, A-to-z) match as is.
+# also "retract". Words of fewer than four letters and words with digits or capitals
+# inside (ASIN, A-to-z) match as is (plus a plural s).
 _FILLER = r"(?:\s+(?:of|the|our|its|their|this|these|those|that|for|a|an|all|every|each|any|" \
     r"new|his|her|your|my)){0,2}"
 
@@ -880,12 +879,15 @@ class Glossary:
         return spans
 
     def term_problems(self, hits: Iterable[TermHit], english: str) -> list[TermProblem]:
-        """The term-check logic, one home for the glossary step and QA: for each source
-        term (once per canonical form), "term-wrong" when a wrong rendering is used that
-        is not inside an accepted rendering (a flagged one: when no accepted rendering is
-        there at all; "returned goods" has "returned"), else
-        "term-missing" when no accepted rendering is there (not for low-priority terms,
-        whose flagged renderings are only a "term-missing" warning: they may be meant)."""
+        """The term-check logic, one home for the glossary step and QA. For each source
+        term (once per canonical form):
+
+        - "term-wrong" when a wrong rendering is used that is not inside an accepted
+          rendering, or a flagged rendering while no accepted rendering is there at all
+          ("returned goods" has "returned": accepted for 退货);
+        - else "term-missing" when no accepted rendering is there (not for low-priority
+          terms, whose flagged renderings are only a "term-missing" warning: the
+          ambiguous Chinese may mean them)."""
         problems: list[TermProblem] = []
         seen: set[str] = set()
         for hit in hits:
