@@ -709,6 +709,100 @@ def _shape(replacement: str, before: str, start: str, caps: bool = False) -> str
     return replacement
 
 
+# Word forms for the term checks: "listed" is also "list", "lists", "listing", "relisted";
+# "return" also "returned", "returns"; "reinstate" also "reinstatement"; "retraction"
+# also "retract". Words of fewer than four letters and words with digits or capitals
+# inside (ASIN, A-to-z) match as is (plus a plural s).
+_FILLER = r"(?:\s+(?:of|the|our|its|their|this|these|those|that|for|a|an|all|every|each|any|" \
+    r"new|his|her|your|my)){0,2}"
+
+
+def _bases(word: str) -> set[str]:
+    """Possible base forms of a (possibly inflected) lower-case word."""
+    bases = {word}
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""),
+                         ("ed", "e"), ("es", ""), ("s", ""), ("ment", ""), ("ments", ""),
+                         ("ion", ""), ("ion", "e"), ("ions", ""), ("ions", "e")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: len(word) - len(suffix)] + repl
+            if suffix in ("ing", "ed") and len(stem) >= 4 and stem[-1] == stem[-2] \
+                    and stem[-1] not in "aeiouls":
+                stem = stem[:-1]  # shipped -> ship
+            bases.add(stem)
+    if word.endswith("ss"):
+        bases.discard(word[:-1])
+    return bases
+
+
+def _forms(base: str) -> set[str]:
+    forms = {base, base + "s", base + "es", base + "ed", base + "ing", base + "ment",
+             base + "ments"}
+    if base.endswith("e"):
+        forms |= {base + "d", base[:-1] + "ing", base[:-1] + "ion", base[:-1] + "ions"}
+    elif base.endswith(("ct", "ss", "rt", "pt")):
+        forms |= {base + "ion", base + "ions"}  # retract -> retraction
+    if base.endswith("y") and len(base) > 3 and base[-2] not in "aeiou":
+        forms |= {base[:-1] + "ies", base[:-1] + "ied"}
+    if len(base) >= 3 and base[-1] not in "aeiouwxy" and base[-2] in "aeiou" \
+            and base[-3] not in "aeiou":
+        forms |= {base + base[-1] + "ed", base + base[-1] + "ing"}  # ship -> shipped
+    return forms
+
+
+def _word_re(word: str) -> str:
+    if len(word) < 4 or not word.isalpha() or any(c.isupper() for c in word[1:]):
+        return re.escape(word) + ("(?:e?s)?" if word.isalpha() else "")
+    forms: set[str] = set()
+    for b in _bases(word.lower()):
+        forms |= _forms(b)
+    alts = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
+    return f"(?:re-?)?(?:{alts})"
+
+
+def rendering_re(phrase: str) -> re.Pattern[str]:
+    """Case-insensitive pattern for an English rendering that accepts word forms of each
+    word (list/listed/listing/relisted) and a small word in between ("reinstatement of
+    our selling privileges" for "reinstate selling privileges")."""
+    return _rendering_re(_squash(phrase))
+
+
+@lru_cache(maxsize=2048)
+def _rendering_re(phrase: str) -> re.Pattern[str]:
+    words = [w for w in re.split(r"[\s\-]+", phrase) if w]
+    if not words:
+        return re.compile(r"(?!x)x")
+    body = _word_re(words[0]) + "".join(_FILLER + r"[\s\-]+" + _word_re(w) for w in words[1:])
+    return re.compile(rf"(?<![{_ALNUM}]){body}(?![{_ALNUM}])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TermProblem:
+    """A source term whose English is wrong (code "term-wrong") or missing ("term-missing")."""
+
+    code: str
+    hit: TermHit
+    term: Term
+    # The wrong rendering seen: term-wrong, or term-missing for an ambiguous (low
+    # priority) source word whose flagged rendering may be meant ("links" for 链接).
+    found: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.ERROR if self.code == "term-wrong" else Severity.WARNING
+
+    @property
+    def message(self) -> str:
+        if self.code == "term-missing" and self.found:
+            return (f"glossary: “{self.found}” for “{self.hit.source}”: if it means "
+                    f"“{self.term.canonical}”, write that (Amazon's term)")
+        if self.code == "term-wrong":
+            return (f"glossary: “{self.found}” is not Amazon's term for “{self.hit.source}”: "
+                    f"use “{self.term.canonical}”")
+        return (f"glossary: “{self.hit.source}” should be “{self.term.canonical}”"
+                + (f" ({self.term.acronym})" if self.term.acronym else "")
+                + ", not found in the English")
+
+
 class Glossary:
     """Terms plus the matchers built once from them (detection trie, English regexes)."""
 
@@ -1006,6 +1100,67 @@ class Glossary:
             self._en_patterns[key] = pat
         return pat
 
+    # ----------------------------------------------------------------- term checks
+
+    def accepted_spans(self, term: Term, english: str) -> list[tuple[int, int]]:
+        """Where ``english`` renders ``term`` acceptably: the canonical form or an
+        ``allowed`` alternative in any word form, or the acronym."""
+        spans = [m.span() for phrase in (term.canonical, *term.allowed) if phrase
+                 for m in rendering_re(phrase).finditer(english)]
+        if term.acronym:
+            spans += [m.span() for m in re.finditer(
+                rf"(?<![{_ALNUM}]){re.escape(term.acronym)}s?(?![{_ALNUM}])", english)]
+        return spans
+
+    def term_problems(self, hits: Iterable[TermHit], english: str) -> list[TermProblem]:
+        """The term-check logic, one home for the glossary step and QA. For each source
+        term (once per canonical form):
+
+        - "term-wrong" when a wrong rendering is used that is not inside an accepted
+          rendering, or a flagged rendering while no accepted rendering is there at all
+          ("returned goods" has "returned": accepted for 退货);
+        - else "term-missing" when no accepted rendering is there (not for low-priority
+          terms, whose flagged renderings are only a "term-missing" warning: the
+          ambiguous Chinese may mean them)."""
+        problems: list[TermProblem] = []
+        seen: set[str] = set()
+        for hit in hits:
+            if not hit.canonical:
+                continue
+            try:
+                term = self.term_for(hit)
+            except KeyError:
+                term = Term((hit.source,), hit.canonical, hit.acronym)
+            if term.canonical in seen:
+                continue
+            seen.add(term.canonical)
+            accepted = self.accepted_spans(term, english)
+            wrong = wrong_kind = ""
+            for kind, renderings in (("replace", term.wrong_renderings),
+                                     ("flag", term.flag_renderings)):
+                for w in renderings:
+                    for m in self.en_pattern(w).finditer(english):
+                        # A replaceable wrong rendering is excused only inside an accepted
+                        # one; a flagged one (a common word) wherever the term is rendered.
+                        if kind == "flag" and accepted:
+                            break  # a common word, used in another sense
+                        if not any(a <= m.start() and m.end() <= b for a, b in accepted):
+                            wrong, wrong_kind = m.group(0), kind
+                            break
+                    if wrong:
+                        break
+                if wrong:
+                    break
+            if wrong and term.priority == "low" and wrong_kind == "flag":
+                # An ambiguous source word (链接 is a listing or a real link): the flagged
+                # rendering may be the right meaning, so it is a warning, not an error.
+                problems.append(TermProblem("term-missing", hit, term, wrong))
+            elif wrong:
+                problems.append(TermProblem("term-wrong", hit, term, wrong))
+            elif not accepted and term.priority != "low":
+                problems.append(TermProblem("term-missing", hit, term))
+        return problems
+
     def dictionary_words(self) -> list[str]:
         """Acronyms and oddly-cased words for a spelling checker's user dictionary."""
         words: set[str] = set()
@@ -1134,32 +1289,9 @@ class EnforceStep:
         return "".join(out), changes
 
     def check_terms(self, seg: Segment) -> None:
-        """term-wrong (error) / term-missing (warning) notes for the segment's source terms."""
+        """term-wrong (error) / term-missing (warning) notes for the segment's source terms
+        (the logic is :meth:`Glossary.term_problems`, shared with QA)."""
         if not seg.terms or seg.target is None or seg.origin is Origin.ENGINE_FAILED:
             return
-        english = seg.target
-        seen: set[str] = set()
-        for hit in seg.terms:
-            try:
-                term = self.glossary.term_for(hit)
-            except KeyError:
-                term = Term((hit.source,), hit.canonical, hit.acronym)
-            if term.canonical in seen:
-                continue
-            seen.add(term.canonical)
-            wrong = [m.group(0) for w in term.wrong_renderings + term.flag_renderings
-                     for m in [self.glossary.en_pattern(w).search(english)] if m]
-            if wrong:
-                seg.note("term-wrong", f"glossary: “{wrong[0]}” is not Amazon's term for "
-                         f"“{hit.source}”: use “{term.canonical}”", Severity.ERROR, STEP)
-                continue
-            if term.priority == "low":
-                continue  # ambiguous source word: its absence proves nothing
-            if self.glossary.en_pattern(term.canonical).search(english):
-                continue
-            if term.acronym and re.search(rf"(?<![{_ALNUM}]){re.escape(term.acronym)}s?"
-                                          rf"(?![{_ALNUM}])", english):
-                continue
-            seg.note("term-missing", f"glossary: “{hit.source}” should be “{term.canonical}”"
-                     + (f" ({term.acronym})" if term.acronym else "")
-                     + ", not found in the English", Severity.WARNING, STEP)
+        for p in self.glossary.term_problems(seg.terms, seg.target):
+            seg.note(p.code, p.message, p.severity, STEP)

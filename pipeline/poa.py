@@ -10,6 +10,12 @@ them at the top and the report lists them.
 
 Both the Chinese source and the English are searched: a section present in the source
 but lost in translation still counts as present here (the segment checks catch the loss).
+
+When the document has section headings (一、根本原因, "2. Corrective actions", 预防措施：...),
+tense and mechanism are judged per section: the preventive measures must name a concrete
+mechanism (who, what, how often, by when; ``poa-vague-prevention`` is an error when none
+does), and the corrective actions must report something done. Without headings the
+whole document is judged at once, as before.
 """
 
 from __future__ import annotations
@@ -166,7 +172,11 @@ def check_texts(items: Iterable[Text]) -> list[Note]:
         if hits:
             notes.append(Note(code, message.format(examples=_examples(hits)), Severity.WARNING,
                               STEP))
-    # Judge tense on the English when there is some, else on the Chinese.
+    if split_sections(texts):
+        notes.extend(check_sections(texts))
+        return notes
+    # No section headings: judge tense on the whole document, on the English when there
+    # is some, else on the Chinese.
     has_english = any(t.english for t in texts)
     side = [t.english if has_english else t.source for t in texts]
     promises = [(t.id, m.group()) for t, s in zip(texts, side, strict=True)
@@ -178,6 +188,166 @@ def check_texts(items: Iterable[Text]) -> list[Note]:
             f"The plan only promises future actions ({_examples(promises)}) and reports none "
             "already completed. Amazon asks for actions you have taken: “We removed…”, "
             "“We hired…”, with dates.", Severity.WARNING, STEP))
+    return notes
+
+
+# ---- per-section checks ------------------------------------------------------------
+# Section headings, in either language, after any numbering (一、 1. (2) 第三部分...).
+_NUMBERING = re.compile(r"^\s*(?:第?[一二三四五六七八九十\d]{1,3}[、.．)）:：]?|[(（][一二三四五六"
+                        r"七八九十\d]{1,3}[)）]|part\s+\w+[:.]?|section\s+\w+[:.]?)?\s*",
+                        re.IGNORECASE)
+SECTION_HEADINGS: list[tuple[str, re.Pattern[str]]] = [
+    ("root cause", _re(r"根本原因", r"原因分析", r"问题原因", r"根源分析", r"root[- ]causes?",
+                       r"(?:the )?causes? of the (?:issue|problem)s?", r"what caused")),
+    ("corrective actions", _re(r"(已采取的?|已完成的?)?纠正措施", r"整改措施", r"已采取的?措施",
+                               r"补救措施", r"立即(采取的?)?措施",
+                               r"corrective actions?(?: taken| completed)?",
+                               r"(?:immediate |remedial )?actions? (?:we have |already )?taken",
+                               r"immediate actions?", r"remedial actions?")),
+    ("preventive measures", _re(r"预防措施", r"防范措施", r"长期措施", r"预防性措施",
+                                r"preventi?ve (?:measures|actions|steps)",
+                                r"steps (?:taken )?to prevent", r"prevention(?: plan)?",
+                                r"long[- ]term (?:measures|actions)")),
+]
+
+# A concrete mechanism names at least two of: who, what (a tool, a record), how often,
+# by when. Vague promises name none ("we will pay more attention").
+WHO = _re(r"\b(?:manager|supervisor|specialist|inspector|officer|lead|leader|director|"
+          r"team|staff|employees?|copywriters?|department|auditor|owner|agent|person)s?\b",
+          r"主管|经理|专员|质检|负责人|团队|员工|人员|部门|专人|组长")
+WHAT = _re(r"\b(?:system|software|ERP|checklist|list|SOP|procedure|template|log|record|"
+           r"inspection|check|review|test|sample|"
+           r"spreadsheet|tool|alert|report|dashboard|form|audit|contract|invoice|photo|"
+           r"training|area|label)s?\b", r"系统|软件|清单|流程|记录|表格|模板|报告|审核|合同|发票|"
+           r"照片|培训|标签|提醒")
+OFTEN = _re(r"\b(?:daily|weekly|monthly|quarterly|yearly|annually|hourly|every|each|per|"
+            r"once|twice|before|after|whenever|when)\b", r"每天|每日|每周|每月|每季度|每年|每批|"
+            r"每次|每一|每个|每条|之前|之后|时")
+WHEN = _re(r"\b(?:by|on|since|from|within|until)\s+(?:\w+\s+)?\d", r"\d",
+           r"\b(?:january|february|march|april|may|june|july|august|september|october|"
+           r"november|december)\b", r"[0-9一二三四五六七八九十]+(?:月|日|号|天|小时)")
+_MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+          r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?")
+# A deadline makes a promise checkable: "by October 15, 2026", "within 48 hours", 10月15日前.
+DEADLINE = _re(rf"\b(?:by|before|no later than|within|until)\s+(?:the\s+)?(?:end\s+of\s+)?"
+               rf"(?:{_MONTH}\s+\d|\d)", r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]\s*(?:前|之前|以前)",
+               r"\d+\s*(?:个)?(?:小时|天|日|周|个月)内")
+VAGUE = _re(r"(?:pay|paid) (?:more )?attention", r"more careful", r"strengthen", r"\bimprove\b",
+            r"(?:will|shall) (?:not|never) (?:happen|occur)", r"(?:not|never) happen again",
+            r"strictly (?:follow|comply|abide)", r"study .{0,20}polic", r"take .{0,10}seriously",
+            r"加强", r"更加(?:注意|重视|小心|谨慎|严格)", r"重视", r"不会再", r"杜绝", r"严格遵守",
+            r"认真学习", r"引以为戒", r"提高.{0,4}意识")
+
+
+# The closing of an appeal ends the last section: "We request reinstatement...", thanks.
+CLOSING = _re(r"^\s*(?:thank you|thanks|sincerely|best regards|regards)\b",
+              r"\b(?:we |i )?(?:respectfully )?request (?:the )?(?:reinstatement|that)",
+              r"^\s*(?:感谢|谢谢|此致|敬礼)", r"请求.{0,12}恢复")
+
+
+def _strip_numbering(text: str) -> str:
+    return _NUMBERING.sub("", text, count=1).strip()
+
+
+def heading_kind(text: Text) -> str | None:
+    """The section a heading segment opens ("root cause"...), or None for body text."""
+    for side in (text.english, text.source):
+        body = _strip_numbering(side)
+        if not body:
+            continue
+        for kind, pattern in SECTION_HEADINGS:
+            m = pattern.match(body)
+            if m is None:
+                continue
+            rest = body[m.end():].strip()
+            if not rest or rest[:1] in ":：" or (len(rest) <= 10 and not rest[:1].isalnum()):
+                return kind
+    return None
+
+
+def _pure_heading(text: Text) -> bool:
+    """A heading with nothing after it ("3. Preventive measures:")."""
+    for side in (text.english, text.source):
+        body = _strip_numbering(side)
+        for _kind, pattern in SECTION_HEADINGS:
+            m = pattern.match(body)
+            if m is not None and len(body[m.end():].strip(" :：.。")) > 10:
+                return False
+    return True
+
+
+def split_sections(texts: list[Text]) -> dict[str, list[Text]]:
+    """Segments under each section heading (up to the next heading); {} without headings."""
+    sections: dict[str, list[Text]] = {}
+    current: str | None = None
+    for t in texts:
+        kind = heading_kind(t)
+        if kind is not None:
+            current = kind
+            sections.setdefault(kind, [])
+            if _pure_heading(t):
+                continue  # "Root cause: our process..." belongs to its section
+        if current is not None and (CLOSING.search(t.english) or CLOSING.search(t.source)):
+            current = None  # the closing is not part of the last section
+        if current is not None:
+            sections[current].append(t)
+    return sections
+
+
+def concreteness(text: str) -> int:
+    """How many of who / what / how often / by when a sentence names (0-4)."""
+    return sum(1 for p in (WHO, WHAT, OFTEN, WHEN) if p.search(text))
+
+
+def is_vague_promise(text: str) -> bool:
+    """A promise or a vague intention ("we will pay more attention", 我们会加强管理) that
+    names less than two of who, what, how often and by when, and sets no deadline."""
+    if not (PROMISE.search(text) or VAGUE.search(text)):
+        return False
+    return concreteness(text) < 2 and not DEADLINE.search(text)
+
+
+def _side(t: Text) -> str:
+    return t.english or t.source
+
+
+def check_sections(texts: list[Text]) -> list[Note]:
+    """Per-section findings: a preventive section of vague promises with nothing concrete
+    (error), vague promises among concrete measures (warning), a corrective-actions
+    section with only promises (warning)."""
+    sections = split_sections(texts)
+    notes: list[Note] = []
+    prevention = [t for t in sections.get("preventive measures", []) if _side(t).strip()]
+    if prevention:
+        vague = [(t.id, _side(t).strip()) for t in prevention if is_vague_promise(_side(t))]
+        # Anything else that names a person, a tool, a frequency or a date counts: only
+        # a section of promises (and nothing concrete) is an error.
+        concrete = [t for t in prevention if not is_vague_promise(_side(t))
+                    and concreteness(_side(t)) >= 1]
+        if vague and not concrete:
+            notes.append(Note(
+                "poa-vague-prevention",
+                "The preventive measures section names no concrete mechanism"
+                + (f" ({_examples(vague)})" if vague else "")
+                + ". Amazon asks for steps that prevent recurrence: who checks what, how often, "
+                "with what record, from which date (“Our compliance specialist checks every "
+                "new listing against a list of prohibited words before it goes live.”).",
+                Severity.ERROR, STEP))
+        elif vague:
+            notes.append(Note(
+                "poa-vague-promise",
+                f"Vague promises in the preventive measures ({_examples(vague)}): replace each "
+                "with the mechanism (who, what, how often, by when) or delete it.",
+                Severity.WARNING, STEP))
+    corrective = [t for t in sections.get("corrective actions", []) if _side(t).strip()]
+    if corrective and not any(DONE.search(_side(t)) for t in corrective):
+        promises = [(t.id, m.group()) for t in corrective if (m := PROMISE.search(_side(t)))]
+        if promises:
+            notes.append(Note(
+                "poa-promises-only",
+                f"The corrective actions only promise future actions ({_examples(promises)}) "
+                "and report none already completed. Amazon asks for actions you have taken: "
+                "“We removed…”, “We hired…”, with dates.", Severity.WARNING, STEP))
     return notes
 
 

@@ -118,3 +118,75 @@ def test_check_poa_on_document() -> None:
     doc = Document(Path("a.docx"), [block])
     found = {n.code for n in check_poa(doc)}
     assert found == {"poa-missing-preventive-measures"}
+
+
+# --- per section -------------------------------------------------------------------------------
+
+SECTIONED = [
+    ("关于恢复销售权限的行动计划", "Plan of Action for the reinstatement of selling privileges"),
+    ("一、根本原因", "1. Root cause"),
+    ("我们的仓库没有发货截止时间。", "Our warehouse had no shipping cutoff time."),
+    ("二、纠正措施", "2. Corrective actions"),
+    ("我们已于10月2日招聘了两名打包员工。", "We hired two packing staff on October 2."),
+    ("三、预防措施", "3. Preventive measures"),
+    ("仓库主管每天下午2点检查所有待发货订单。",
+     "Our warehouse supervisor checks all pending orders at 2 p.m. every day."),
+    ("运营经理每周一查看账户状况页面。", "Our operations manager reviews Account Health every Monday."),
+]
+CLOSING = [("感谢您的审阅，我们请求恢复销售权限。",
+            "Thank you for your review. We request reinstatement of our selling privileges.")]
+PROMISES = [("我们以后会更加注意发货时间。", "We will pay more attention to shipping times."),
+            ("我们保证此类问题不会再次发生。", "We promise that this will not happen again.")]
+
+
+def test_sections_found_by_headings_in_either_language() -> None:
+    from pipeline.poa import split_sections
+
+    for english in (True, False):
+        sections = split_sections(texts(SECTIONED, english=english))
+        assert sorted(sections) == ["corrective actions", "preventive measures", "root cause"]
+        assert [len(v) for v in sections.values()] == [1, 1, 2]
+    assert codes(texts(SECTIONED)) == set()
+
+
+def test_promises_only_preventive_section_is_an_error_despite_past_corrective_actions() -> None:
+    pairs = SECTIONED[:6] + PROMISES + CLOSING  # the closing is not a measure
+    for english in (True, False):
+        notes = check_texts(texts(pairs, english=english))
+        vague = [n for n in notes if n.code == "poa-vague-prevention"]
+        assert len(vague) == 1 and vague[0].severity is Severity.ERROR
+        assert "pay more attention" in vague[0].message or "更加注意" in vague[0].message
+
+
+def test_plain_preventive_statements_without_promises_are_left_alone() -> None:
+    pairs = SECTIONED[:6] + [("所有商品现在都要经过三道检验。",
+                              "All products now go through a three-step inspection.")]
+    assert codes(texts(pairs)) == set()
+
+
+def test_one_vague_promise_among_concrete_measures_is_a_warning() -> None:
+    notes = check_texts(texts(SECTIONED + PROMISES[:1]))
+    assert [(n.code, n.severity) for n in notes] == [("poa-vague-promise", Severity.WARNING)]
+    assert "body/p8#0" in notes[0].message
+
+
+def test_corrective_section_with_only_promises() -> None:
+    pairs = SECTIONED[:4] + [("我们将删除该listing。", "We will delete the listing.")] + SECTIONED[5:]
+    assert "poa-promises-only" in codes(texts(pairs))
+
+
+@pytest.mark.parametrize("text,vague", [
+    ("Our compliance specialist will check every new listing before it goes live.", False),
+    ("From October 8, we will have our ERP system alert the supervisor daily.", False),
+    ("质检员将在每批货入库时抽检20%的商品。", False),
+    ("We will complete the review of all product detail pages by October 15, 2026;", False),
+    ("我们将在10月15日前完成所有商品详情页的审核。", False),
+    ("We will strengthen our internal management.", True),
+    ("We will strictly comply with Amazon's policies from now on.", True),
+    ("我们会加强对员工的管理。", True),
+])
+def test_vague_promise_needs_a_mechanism(text: str, vague: bool) -> None:
+    """A promise is vague unless it names two of who, what, how often, by when."""
+    from pipeline.poa import is_vague_promise
+
+    assert is_vague_promise(text) is vague

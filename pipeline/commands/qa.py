@@ -24,7 +24,8 @@ def qa(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 when any error-severity finding is reported.")] = False,
 ) -> None:
-    """Check the English in a review DOCX: numbers, IDs, dates, terms, Chinese left in...
+    """Check the English in a review DOCX: numbers, IDs, dates, terms, grammar, dropped
+    clauses, Chinese left in, the Plan of Action's sections...
 
     Exit 0 when the checks ran (findings are printed, not fatal); with --strict, exit 1
     when there are errors. Exit 2 for a bad input.
