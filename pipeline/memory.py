@@ -311,6 +311,17 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def current_user() -> str:
+    """Who stores (provenance): ``PIPELINE_USER`` if set, else the login name."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("PIPELINE_USER") or getpass.getuser()
+    except Exception:  # no login name (a service account on Windows...)
+        return ""
+
+
 def memory_label(spec: str | Path | None) -> str:
     """How to name a memory in messages, reports and manifests: never a password."""
     if spec is None:
