@@ -353,6 +353,10 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
     manifest: _Manifest | None = None
     try:
         main = pipelines.get()
+        # Open the memory now: one that cannot be opened (a database that does not
+        # answer, a folder) stops the batch with one line before any work, instead of
+        # failing every document.
+        main.memory  # noqa: B018
         settings = f"{options.fingerprint()}|{main.model.id}|{main.glossary.version}"
         result.model = main.model.id
         manifest = _Manifest(out_dir)

@@ -342,7 +342,7 @@ def open_memory(spec: str | Path, *, create: bool = True, readonly: bool = False
 def score_candidates(key: str, candidates: Iterable[Match], threshold: float,
                      limit: int) -> list[Match]:
     """The fuzzy rule both back-ends share: ``difflib`` character ratio on the normalised
-    keys, >= threshold, best first; ties reviewed first, then most recently updated."""
+    keys, >= threshold, best first; ties reviewed first, then most recently updated, then by key."""
     matcher = difflib.SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(key)  # seq2 is the one SequenceMatcher caches
     found: list[Match] = []
@@ -355,7 +355,9 @@ def score_candidates(key: str, candidates: Iterable[Match], threshold: float,
         if score >= threshold:
             m.score = round(score, 4)
             found.append(m)
-    # Two stable sorts: newest first, then by score and reviewed-first.
+    # Stable sorts: by key (so full ties come out the same on every back-end), newest
+    # first, then by score and reviewed-first.
+    found.sort(key=lambda m: m.key)
     found.sort(key=lambda m: m.updated, reverse=True)
     found.sort(key=lambda m: (-m.score, not m.reviewed))
     return found[:limit]

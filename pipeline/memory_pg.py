@@ -176,6 +176,7 @@ class PgTranslationMemory:
         self.readonly = False
         self.schema_version = SCHEMA_VERSION
         self.trigram = False
+        self._trgm_said = False  # one warning about pg_trgm per memory, not two
         self._lock = threading.RLock()
         psycopg = _driver()
         self._errors = psycopg.Error
@@ -290,6 +291,7 @@ class PgTranslationMemory:
             with self._conn.transaction():
                 self._conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         except self._errors as exc:
+            self._trgm_said = True
             _warn(f"translation memory {self.location}: pg_trgm is not available "
                   f"({self._reason(exc)}): fuzzy lookup scans instead of using an index; "
                   "ask the database owner to run CREATE EXTENSION pg_trgm, then "
@@ -302,7 +304,9 @@ class PgTranslationMemory:
     def _trigram_ready(self) -> bool:
         c = self._conn
         if c.execute("SELECT to_regclass('tm_key_trgm')").fetchone()[0] is None:
-            if c.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").fetchone():
+            if self._trgm_said:
+                pass
+            elif c.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").fetchone():
                 _warn(f"translation memory {self.location}: no trigram index: run "
                       "pipeline memory migrate")
             else:
