@@ -376,15 +376,20 @@ class PgTranslationMemory:
         threshold = max(0.0, min(1.0, threshold))
         lo, hi = length_window(len(key), threshold)
         if self.trigram:
-            sql = (f"SELECT {_COLUMNS} FROM tm WHERE key %% %(q)s"
-                   " AND length BETWEEN %(lo)s AND %(hi)s AND status <> 'rejected'"
+            # No length condition here: with one the planner prefers the length index
+            # (or a sequential scan, which computes the trigrams of every row) to the
+            # trigram index; score_candidates applies the length bound anyway.
+            sql = (f"SELECT {_COLUMNS} FROM tm WHERE key %% %(q)s AND status <> 'rejected'"
                    " ORDER BY similarity(key, %(q)s) DESC LIMIT %(n)s")
         else:  # a plain scan of the length window
             sql = (f"SELECT {_COLUMNS} FROM tm WHERE length BETWEEN %(lo)s AND %(hi)s"
                    " AND status <> 'rejected'")
         with self._lock, self._guard():
-            rows = self._conn.execute(sql, {"q": key, "lo": lo, "hi": hi,
-                                            "n": _CANDIDATES}).fetchall()
+            with self._conn.transaction():
+                if self.trigram:  # a seq scan is never cheaper than the index here
+                    self._conn.execute("SET LOCAL enable_seqscan = off")
+                rows = self._conn.execute(sql, {"q": key, "lo": lo, "hi": hi,
+                                                "n": _CANDIDATES}).fetchall()
             if self.trigram and len(key) <= 3:
                 # Too short for trigrams to find a one-character change: the window is
                 # tiny anyway (a handful of lengths), scan it.
