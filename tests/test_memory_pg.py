@@ -119,6 +119,10 @@ def test_batch_on_postgresql_works_like_sqlite(pg_url: str, tmp_path: Path) -> N
     assert r.returncode == 0 and json.loads(r.stdout)["entries"] == 3
     r = cli("memory", "stats", "--memory", url, cwd=tmp_path)
     assert r.returncode == 0 and "postgresql" in r.stdout
+    r = cli("memory", "export", "--memory", url, "--out", str(tmp_path), cwd=tmp_path)
+    db = urlsplit(pg_url).path.lstrip("/")
+    assert r.returncode == 0 and (tmp_path / f"{db}.tmx").is_file(), r.stderr
+    assert SECRET not in r.stdout + (tmp_path / f"{db}.tmx").read_text(encoding="utf-8")
     for out in ("out-postgresql", "out-2"):
         written = everything_written(tmp_path / out)
         assert SECRET not in written and redact_url(url) in written
@@ -227,3 +231,35 @@ def test_migrate_creates_the_schema_and_refuses_foreign_tables(pg_url: str,
         open_memory(foreign)
     r = cli("memory", "stats", "--memory", foreign, cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_missing_driver_is_one_line(tmp_path: Path) -> None:
+    """Without psycopg (import blocked in the child process) a URL says what to install."""
+    code = ("import sys; sys.modules['psycopg'] = None; "
+            "sys.argv = ['pipeline', 'memory', 'stats', '--memory', "
+            "'postgresql://ann@db.example/tm']; from pipeline.cli import app; app()")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       text=True, env=ENV, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "pip install 'appeal-pipeline[team]'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_settings_file_keeps_a_memory_url(tmp_path: Path) -> None:
+    from pipeline.config import load_config, resolve
+
+    cfg = tmp_path / "pipeline.toml"
+    cfg.write_text('memory = "postgresql://translator@db.example:5432/tm"\n', encoding="utf-8")
+    config = load_config(cfg)
+    assert config.memory == "postgresql://translator@db.example:5432/tm"
+    opts = resolve(config, glossaries=None, grammar=None, languagetool_url=None, memory=None,
+                   model=None, engine=None, engine_urls=None)
+    assert opts["memory"] == "postgresql://translator@db.example:5432/tm"
+    cfg.write_text('memory = "team/memory.sqlite"\n', encoding="utf-8")
+    opts = resolve(load_config(cfg), glossaries=None, grammar=None, languagetool_url=None,
+                   memory=None, model=None, engine=None, engine_urls=None)
+    assert opts["memory"] == tmp_path.resolve() / "team" / "memory.sqlite"
+    # The command line wins, and a URL given there stays a URL.
+    opts = resolve(load_config(cfg), glossaries=None, grammar=None, languagetool_url=None,
+                   memory="postgres://a@b/c", model=None, engine=None, engine_urls=None)
+    assert opts["memory"] == "postgres://a@b/c"
