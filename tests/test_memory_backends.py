@@ -197,13 +197,18 @@ def test_tmx_round_trip(memory_spec: str | Path, tmp_path: Path) -> None:
         tm.store("我们已经全额退款。", "We refunded in full.", "reviewed")
         tm.store("我们将每周检查库存。", "We check stock weekly.", "machine", "m1", "g1")
         tm.store_entries([MemoryEntry("坏翻译。", "Bad.", "reviewed", status="rejected")])
-        assert export_tmx(tm, tmp_path / "out.tmx") == 3
+        tm.store_many([("审核过的句子。", "A reviewed sentence.")], "reviewed", author="ann",
+                      source_file="a.review.docx")
+        assert export_tmx(tm, tmp_path / "out.tmx") == 4
         before = {e.key: (e.target, e.origin, e.status, e.model) for e in tm.entries()}
     other = tmp_path / "copy.sqlite"
     with open_memory(other) as tm2:
         res = import_tmx_report(tm2, tmp_path / "out.tmx")
-        assert res.read == 3
+        assert res.read == 4
         assert {e.key: (e.target, e.origin, e.status, e.model) for e in tm2.entries()} == before
+        hit = tm2.lookup("审核过的句子。")  # provenance travels in the TMX
+        assert (hit.author, hit.source_file) == ("ann", "a.review.docx")
+        assert tm2.lookup("坏翻译。").source_file == "out.tmx"  # none recorded: the TMX
     with open_memory(memory_spec) as tm:  # importing its own export back changes nothing
         res = import_tmx_report(tm, tmp_path / "out.tmx")
         assert res.inserted == 0 and res.updated == 0
