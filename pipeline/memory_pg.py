@@ -255,7 +255,10 @@ class PgTranslationMemory:
             c.execute("SET default_transaction_read_only = on")
             self.readonly = True
         else:
-            row = c.execute("SELECT has_table_privilege('tm', 'INSERT, UPDATE')").fetchone()
+            # (with a list has_table_privilege is true if *any* is held: ask each)
+            row = c.execute("SELECT has_table_privilege('tm', 'INSERT')"
+                            " AND has_table_privilege('tm', 'UPDATE')"
+                            " AND has_table_privilege('tm_history', 'INSERT')").fetchone()
             self.readonly = not row[0]
         self.trigram = self._trigram_ready()
         if self.trigram:

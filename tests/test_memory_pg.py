@@ -263,3 +263,24 @@ def test_settings_file_keeps_a_memory_url(tmp_path: Path) -> None:
     opts = resolve(load_config(cfg), glossaries=None, grammar=None, languagetool_url=None,
                    memory="postgres://a@b/c", model=None, engine=None, engine_urls=None)
     assert opts["memory"] == "postgres://a@b/c"
+
+
+def test_a_role_that_may_only_read_gets_a_readonly_memory(pg_url: str) -> None:
+    import psycopg
+
+    if os.environ.get("PIPELINE_TEST_PG_URL"):
+        pytest.skip("needs the throwaway cluster (creates a role)")
+    with open_memory(pg_url) as tm:
+        tm.store("只读角色。", "Read-only role.", "reviewed")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE reader LOGIN")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    url = pg_url.replace("//pipeline@", "//reader@")
+    with open_memory(url) as tm:
+        assert tm.readonly and tm.lookup("只读角色。").target == "Read-only role."
+        with pytest.raises(InputError, match="read-only"):
+            tm.store("新句子。", "New.", "reviewed")
+    with pytest.raises(InputError, match="read-only"):  # apply-review needs to write
+        from pipeline.apply_review import _open_memory
+
+        _open_memory(url)
