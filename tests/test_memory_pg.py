@@ -284,3 +284,24 @@ def test_a_role_that_may_only_read_gets_a_readonly_memory(pg_url: str) -> None:
         from pipeline.apply_review import _open_memory
 
         _open_memory(url)
+
+
+@pytest.mark.slow
+def test_two_batches_at_once_on_one_database_agree(pg_url: str, tmp_path: Path) -> None:
+    """Two `pipeline batch` processes (two machines) on one library and one database at
+    the same time: both finish, the English is the same, each sentence is stored once."""
+    lib = make_library(tmp_path / "lib")
+    procs = [subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(lib), "--out",
+                               str(tmp_path / f"out{i}"), "--memory", pg_url, "--grammar",
+                               "none", "--json"], cwd=tmp_path, env=ENV, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e for _, e in outs]
+    for name in ("shop0/doc0.en.docx", "shop1/doc1.en.docx"):
+        texts = [[p.text for p in docx.Document(str(tmp_path / f"out{i}" / name)).paragraphs]
+                 for i in range(2)]
+        assert texts[0] == texts[1]
+    with open_memory(pg_url) as tm:
+        keys = [e.key for e in tm.entries()]
+        assert len(keys) == len(set(keys)) == 3
