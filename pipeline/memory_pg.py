@@ -93,6 +93,22 @@ _SCHEMA = (
         at text NOT NULL,
         outcome text NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS tm_history_key ON tm_history(md5(key))",
+    # The team glossary (`pipeline glossary push/pull`): one TSV per name, and every push.
+    """CREATE TABLE IF NOT EXISTS tm_glossary (
+        name text PRIMARY KEY,
+        content text NOT NULL,
+        terms integer NOT NULL,
+        author text NOT NULL DEFAULT '',
+        source_file text NOT NULL DEFAULT '',
+        updated text NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS tm_glossary_history (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL,
+        content text NOT NULL,
+        terms integer NOT NULL,
+        author text NOT NULL DEFAULT '',
+        source_file text NOT NULL DEFAULT '',
+        at text NOT NULL)""",
 )
 # Migrations of the PostgreSQL schema, by the version they start from (none yet: the
 # first PostgreSQL schema is version 3, the SQLite file's current one).
@@ -527,6 +543,39 @@ class PgTranslationMemory:
             cur.executemany("INSERT INTO tm_history(key, source, target, origin, status,"
                             " model, glossary_version, author, source_file, at, outcome)"
                             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", history)
+
+    # -- the team glossary -------------------------------------------------------------
+
+    def push_glossary(self, name: str, content: str, terms: int, author: str = "",
+                      source_file: str = "") -> None:
+        """Make ``content`` (glossary TSV text) the team glossary ``name``, in one
+        transaction; the later push wins and the history keeps every push."""
+        stamp = now_iso()
+        with self._write() as cur:
+            for stmt in _SCHEMA:  # (a memory made before the glossary tables existed)
+                if "tm_glossary" in stmt:
+                    cur.execute(stmt)
+            cur.execute("INSERT INTO tm_glossary(name, content, terms, author, source_file,"
+                        " updated) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE"
+                        " SET content = EXCLUDED.content, terms = EXCLUDED.terms,"
+                        " author = EXCLUDED.author, source_file = EXCLUDED.source_file,"
+                        " updated = EXCLUDED.updated",
+                        (name, content, terms, author, source_file, stamp))
+            cur.execute("INSERT INTO tm_glossary_history(name, content, terms, author,"
+                        " source_file, at) VALUES (%s, %s, %s, %s, %s, %s)",
+                        (name, content, terms, author, source_file, stamp))
+
+    def pull_glossary(self, name: str) -> dict[str, Any] | None:
+        """The team glossary ``name``: ``{content, terms, author, source_file, updated}``."""
+        with self._lock, self._guard():
+            if self._conn.execute("SELECT to_regclass('tm_glossary')").fetchone()[0] is None:
+                return None
+            cur = self._conn.execute("SELECT content, terms, author, source_file, updated"
+                                     " FROM tm_glossary WHERE name = %s", (name,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            return dict(zip([d.name for d in cur.description], row, strict=True))
 
     def record_use(self, sources: Iterable[str]) -> None:
         keys = [(k, k) for k in (normalize(s) for s in sources) if k]

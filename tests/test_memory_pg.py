@@ -305,3 +305,41 @@ def test_two_batches_at_once_on_one_database_agree(pg_url: str, tmp_path: Path) 
     with open_memory(pg_url) as tm:
         keys = [e.key for e in tm.entries()]
         assert len(keys) == len(set(keys)) == 3
+
+
+def test_team_glossary_push_and_pull(pg_url: str, tmp_path: Path) -> None:
+    from pipeline.glossary import read_glossary_file
+
+    src = REPO / "glossaries" / "amazon.tsv"
+    r = cli("glossary", "pull", "--memory", pg_url, "--out", str(tmp_path / "x.tsv"),
+            cwd=tmp_path)
+    assert r.returncode == 2 and "no team glossary" in r.stderr
+    r = cli("glossary", "push", str(src), "--memory", with_password(pg_url), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert SECRET not in r.stdout + r.stderr and "pushed" in r.stdout
+    r = cli("glossary", "pull", "--memory", pg_url, "--out", str(tmp_path / "team.tsv"),
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert read_glossary_file(tmp_path / "team.tsv") == read_glossary_file(src)
+    # A colleague edits the pulled file and pushes it: the next pull gets the edit.
+    text = (tmp_path / "team.tsv").read_text(encoding="utf-8")
+    (tmp_path / "edited.tsv").write_text(text + "团队测试术语\tteam test term\n", encoding="utf-8")
+    assert cli("glossary", "push", str(tmp_path / "edited.tsv"), "--memory", pg_url,
+               cwd=tmp_path).returncode == 0
+    r = cli("glossary", "pull", "--memory", pg_url, "--out", str(tmp_path / "team.tsv"),
+            cwd=tmp_path)
+    assert r.returncode == 2 and "exists" in r.stderr  # never overwritten without --force
+    r = cli("glossary", "pull", "--memory", pg_url, "--out", str(tmp_path / "team.tsv"),
+            "--force", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    terms = read_glossary_file(tmp_path / "team.tsv")
+    assert len(terms) == len(read_glossary_file(src)) + 1
+    assert any(t.canonical == "team test term" for t in terms)
+    with open_memory(pg_url) as tm:
+        assert tm._conn.execute("SELECT count(*) FROM tm_glossary_history").fetchone()[0] == 2
+    # A broken file is refused before anything is sent; an SQLite memory is refused.
+    (tmp_path / "bad.tsv").write_text("zh\ten\n\"unclosed\tx\n", encoding="utf-8")
+    r = cli("glossary", "push", str(tmp_path / "bad.tsv"), "--memory", pg_url, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = cli("glossary", "push", str(src), "--memory", str(tmp_path / "m.sqlite"), cwd=tmp_path)
+    assert r.returncode == 2 and "postgresql://" in r.stderr
