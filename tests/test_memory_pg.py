@@ -70,7 +70,12 @@ def test_redact_url() -> None:
 
 
 def test_connection_failure_is_one_line_naming_the_host(tmp_path: Path) -> None:
-    pytest.importorskip("psycopg")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        from pg_fixtures import _unavailable
+
+        _unavailable("psycopg is not installed: pip install -e '.[team]'")
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
