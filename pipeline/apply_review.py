@@ -247,7 +247,7 @@ def _assign(doc: Document, rows: dict[str, ReviewRow], force: bool,
 
 
 def apply_review(review_path: Path, source: Path | None = None, out_dir: Path | None = None,
-                 memory_path: Path | None = None, force: bool = False,
+                 memory_path: Path | str | None = None, force: bool = False,
                  glossaries: list[Path] | None = None, builtin_glossary: bool = True) -> ApplyResult:
     """Apply the review at ``review_path``; write ``<stem>.en.docx`` and
     ``<stem>.apply-review.json`` into ``out_dir`` (default: the review's folder)."""
@@ -262,23 +262,24 @@ def apply_review(review_path: Path, source: Path | None = None, out_dir: Path | 
             tm.close()
 
 
-def _open_memory(memory_path: Path | None) -> Any:
+def _open_memory(memory_path: Path | str | None) -> Any:
     if memory_path is None:
         return None
-    from .memory import TranslationMemory
+    from .memory import open_memory
 
-    tm = TranslationMemory(Path(memory_path))
+    tm = open_memory(memory_path)
     if tm.readonly:
         tm.close()
-        raise InputError(f"translation memory {memory_path} is read-only: the reviewed "
+        raise InputError(f"translation memory {tm.location} is read-only: the reviewed "
                          "sentences cannot be stored (nothing was written)")
     return tm
 
 
 def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
-           out_dir: Path | None, memory_path: Path | None, force: bool,
+           out_dir: Path | None, memory_path: Path | str | None, force: bool,
            glossaries: list[Path] | None, builtin_glossary: bool) -> ApplyResult:
     from .fileio import OutputSet
+    from .memory import current_user
     from .reader import read_docx
     from .runner import sha256_file
     from .segment import segment_document
@@ -381,12 +382,13 @@ def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
         result.outputs = {"english": english_path, "report": report_path}
         if tm is not None and store:
             res = tm.store_many(store, "reviewed", str(data.metadata.get("model", "")),
-                                str(data.metadata.get("glossary", "")))
-            result.memory = {"path": str(memory_path), "stored": len(store),
+                                str(data.metadata.get("glossary", "")),
+                                author=current_user(), source_file=review_path.name)
+            result.memory = {"path": tm.location, "stored": len(store),
                              "inserted": res.inserted, "updated": res.updated,
                              "unchanged": res.unchanged}
         elif tm is not None:
-            result.memory = {"path": str(memory_path), "stored": 0}
+            result.memory = {"path": tm.location, "stored": 0}
         outputs.stage(report_path, lambda tmp: atomic_write_text(
             tmp, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"))
         outputs.commit()

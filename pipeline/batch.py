@@ -55,6 +55,12 @@ LIBRARY_DIR = ".pipeline"  # SRC_DIR/.pipeline/memory.sqlite: the memory lives w
 TRANSLATE_SLICE = 128  # sentences per engine call inside the one translate pass
 
 
+def _label(memory: Path | str) -> str:
+    from .memory import memory_label
+
+    return memory_label(memory)
+
+
 def default_memory(src_dir: Path) -> Path:
     return Path(src_dir) / LIBRARY_DIR / "memory.sqlite"
 
@@ -102,7 +108,7 @@ class DocResult:
 class BatchResult:
     src_dir: Path
     out_dir: Path
-    memory: Path | None
+    memory: Path | str | None  # a path or a postgresql:// URL (shown redacted)
     documents: list[DocResult] = field(default_factory=list)
     engine_inputs: int = 0  # unique inputs sent to the engine
     seconds: float = 0.0
@@ -125,7 +131,7 @@ class BatchResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "src_dir": str(self.src_dir), "out_dir": str(self.out_dir),
-            "memory": str(self.memory) if self.memory else None, "model": self.model,
+            "memory": _label(self.memory) if self.memory else None, "model": self.model,
             "servers": self.servers,
             "documents": [d.to_dict() for d in self.documents],
             "totals": {"files": len(self.documents), "ok": self.count("ok"),
@@ -347,6 +353,10 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
     manifest: _Manifest | None = None
     try:
         main = pipelines.get()
+        # Open the memory now: one that cannot be opened (a database that does not
+        # answer, a folder) stops the batch with one line before any work, instead of
+        # failing every document.
+        main.memory  # noqa: B018
         settings = f"{options.fingerprint()}|{main.model.id}|{main.glossary.version}"
         result.model = main.model.id
         manifest = _Manifest(out_dir)

@@ -4,14 +4,15 @@ A TOML file of flat keys, read from ``--config FILE`` or, when that is not given
 ``pipeline.toml`` in the current folder if there is one. Command-line options override
 it; a list option given on the command line (``--glossary``, ``--engine-url``) replaces
 the file's list. Relative paths are relative to the file's folder, so the file can live
-in a shared folder beside the glossaries it names::
+in a shared folder beside the glossaries it names (a ``postgresql://`` memory URL is
+kept as it is: put no password in it, use ``PGPASSWORD`` or ``~/.pgpass``)::
 
     engine = "libretranslate"          # or "argos" (the default: in-process)
     engine_urls = ["http://10.0.0.5:5000", "http://10.0.0.6:5000"]
     glossaries = ["team-terms.tsv"]
     grammar = "harper"                 # harper | languagetool | none
     languagetool_url = "http://10.0.0.5:8081/"
-    memory = "team-memory.sqlite"
+    memory = "team-memory.sqlite"     # or "postgresql://translator@db.example/tm"
     model = "models/translate-zh_en-1_9"
 
 The API key is never read from this file (it would be shared with it): give it with
@@ -48,7 +49,7 @@ class Config:
     glossaries: tuple[Path, ...] = ()
     grammar: str | None = None
     languagetool_url: str | None = None
-    memory: Path | None = None
+    memory: Path | str | None = None  # a path, or a postgresql:// URL (kept as a string)
     model: Path | None = None
     keys: tuple[str, ...] = field(default=(), compare=False)  # the keys the file set
 
@@ -112,15 +113,21 @@ def pick(cli: Any, configured: Any, default: Any = None) -> Any:
     return default
 
 
+def _memory_spec(value: str | Path | None) -> str | Path | None:
+    from .memory import memory_spec
+
+    return memory_spec(value)
+
+
 def resolve(config: Config, *, glossaries: list[Path] | None, grammar: str | None,
-            languagetool_url: str | None, memory: Path | None, model: Path | None,
+            languagetool_url: str | None, memory: str | Path | None, model: Path | None,
             engine: str | None, engine_urls: list[str] | None) -> dict[str, Any]:
     """RunOptions fields from the command line over the settings file over the defaults."""
     return {
         "glossaries": list(pick(glossaries, config.glossaries, ())),
         "grammar": pick(grammar, config.grammar, "harper"),
         "languagetool_url": pick(languagetool_url, config.languagetool_url),
-        "memory": pick(memory, config.memory),
+        "memory": _memory_spec(pick(memory, config.memory)),
         "model": pick(model, config.model),
         "engine_kind": pick(engine, config.engine, "argos"),
         "engine_urls": list(pick(engine_urls, config.engine_urls, ())),

@@ -1,5 +1,10 @@
 """Translation memory: a SQLite store of source sentence -> English, and the memory step.
 
+Two storage back-ends share one interface (``MemoryStore``) and the rules below: this
+module's SQLite file (``TranslationMemory``, the default) and a team's PostgreSQL database
+(``pipeline.memory_pg.PgTranslationMemory``). ``open_memory(spec)`` takes a path or a
+``postgresql://`` URL and returns the right one.
+
 One row per *normalised* source (NFKC + whitespace collapsed), so full-width and
 half-width punctuation or stray spaces do not split entries. The original source text
 of the row is kept for display and export.
@@ -43,14 +48,19 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import InputError
 from .model import Document, Note, Origin, Severity
 
 ORIGINS = ("machine", "reviewed")
 STATUSES = ("reviewed", "draft", "rejected")
-SCHEMA_VERSION = "2"  # 2: status and extra columns (1 is migrated on open)
+# 2: status and extra columns; 3: provenance (author, source_file) and the approval
+# history. Older schemas are migrated on open (or by ``pipeline memory migrate``).
+SCHEMA_VERSION = "3"
+# Statuses a person decides: every store of one is kept in the history table.
+DECISIONS = ("reviewed", "rejected")
 _BUSY_TIMEOUT_MS = 30_000
 # How many bigram-overlap candidates are scored exactly per fuzzy query. A sentence
 # that clears a 0.75 character ratio shares most of its bigrams, so it ranks near the
@@ -74,7 +84,9 @@ CREATE TABLE IF NOT EXISTS tm (
     updated TEXT NOT NULL,
     uses INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL DEFAULT 'reviewed' CHECK (status IN ('reviewed', 'draft', 'rejected')),
-    extra TEXT NOT NULL DEFAULT ''
+    extra TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    source_file TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS tm_length ON tm(length);
 CREATE TABLE IF NOT EXISTS tm_gram (
@@ -82,6 +94,21 @@ CREATE TABLE IF NOT EXISTS tm_gram (
     entry INTEGER NOT NULL,
     PRIMARY KEY (gram, entry)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tm_history (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    status TEXT NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    glossary_version TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    source_file TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tm_history_key ON tm_history(key);
 """
 
 
@@ -93,6 +120,15 @@ _MIGRATE_1_TO_2 = (
     "UPDATE tm SET status = 'draft' WHERE origin = 'machine'",
     "UPDATE tm_meta SET value = '2' WHERE key = 'schema'",
 )
+
+# Schema 2 -> 3: provenance columns (empty for existing entries) and the history table.
+_MIGRATE_2_TO_3 = (
+    "ALTER TABLE tm ADD COLUMN author TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE tm ADD COLUMN source_file TEXT NOT NULL DEFAULT ''",
+    *[stmt for stmt in _SCHEMA.split(";") if "tm_history" in stmt],
+    "UPDATE tm_meta SET value = '3' WHERE key = 'schema'",
+)
+_MIGRATIONS = {"1": _MIGRATE_1_TO_2, "2": _MIGRATE_2_TO_3}
 
 
 # A space next to a CJK character or CJK punctuation carries no meaning in Chinese
@@ -134,6 +170,11 @@ class MemoryEntry:
     # What an import keeps for export but the memory does not use (JSON text: TMX props
     # of other tools, locale variants such as zh-TW or en-GB text).
     extra: str = ""
+    # Provenance: who stored it (a reviewer, the user who ran the pipeline) and from
+    # which file (the review DOCX, the translated document, the TMX). The engine/model
+    # is ``model``; when is ``created``/``updated``.
+    author: str = ""
+    source_file: str = ""
 
     @property
     def effective_status(self) -> str:
@@ -157,6 +198,8 @@ class Match:
     key: str
     status: str = "reviewed"
     extra: str = ""
+    author: str = ""  # provenance: who stored the current text
+    source_file: str = ""  # provenance: from which file (review DOCX, document, TMX)
     score: float = 1.0
 
     @property
@@ -191,12 +234,154 @@ class StoreResult:
 
 
 _COLUMNS = ("source, target, origin, model, glossary_version, created, updated, uses, key,"
-            " status, extra")
-_NCOL = 11
+            " status, extra, author, source_file")
+_NCOL = 13
+# A schema-2 memory opened read-only (it cannot be migrated): no provenance yet.
+_COLUMNS_2 = _COLUMNS.replace("author, source_file", "'' AS author, '' AS source_file")
+_HISTORY_COLUMNS = ("source, target, origin, status, model, glossary_version, author,"
+                    " source_file, at, outcome")
+
+
+@runtime_checkable
+class MemoryStore(Protocol):
+    """What a translation memory back-end offers (SQLite file or PostgreSQL database).
+
+    ``location`` is what to show a user: the file path, or the URL with any password
+    replaced by ``***``. Both back-ends apply the same rules (``keep_existing``) and the
+    same fuzzy scoring (``score_candidates``).
+    """
+
+    location: str
+    readonly: bool
+    schema_version: str
+
+    def lookup(self, source: str) -> Match | None: ...
+    def fuzzy(self, source: str, threshold: float = 0.75, limit: int = 3) -> list[Match]: ...
+    def entries(self) -> Iterator[Match]: ...
+    def history(self, source: str) -> list[dict[str, Any]]: ...
+    def stats(self) -> dict[str, Any]: ...
+    def store(self, source: str, target: str, origin: str = "machine", model: str = "",
+              glossary_version: str = "") -> str: ...
+    def store_many(self, pairs: Iterable[tuple[str, str]], origin: str = "machine",
+                   model: str = "", glossary_version: str = "", *, author: str = "",
+                   source_file: str = "") -> StoreResult: ...
+    def store_entries(self, entries: Iterable[MemoryEntry]) -> StoreResult: ...
+    def record_use(self, sources: Iterable[str]) -> None: ...
+    def delete(self, source: str) -> bool: ...
+    def migrate(self) -> str: ...
+    def close(self) -> None: ...
+    def __len__(self) -> int: ...
+    def __enter__(self) -> Any: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def is_memory_url(spec: object) -> bool:
+    """True for a ``postgresql://`` or ``postgres://`` URL (a team's database)."""
+    return isinstance(spec, str) and spec.lower().startswith(("postgresql://", "postgres://"))
+
+
+def memory_spec(value: str | Path | None) -> str | Path | None:
+    """A ``--memory`` value as given: a URL stays a string, anything else is a path."""
+    if value is None or isinstance(value, Path):
+        return value
+    return value if is_memory_url(value) else Path(value)
+
+
+_PASSWORD_KEYS = {"password", "passfile_password", "sslpassword"}
+
+
+def redact_url(url: str) -> str:
+    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (and a
+    ``?password=`` parameter likewise). Anything else is returned unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{hostport}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if k.lower() in _PASSWORD_KEYS else v) for k, v in pairs],
+                          safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def current_user() -> str:
+    """Who stores (provenance): ``PIPELINE_USER`` if set, else the login name."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("PIPELINE_USER") or getpass.getuser()
+    except Exception:  # no login name (a service account on Windows...)
+        return ""
+
+
+def memory_label(spec: str | Path | None) -> str:
+    """How to name a memory in messages, reports and manifests: never a password."""
+    if spec is None:
+        return "none"
+    return redact_url(str(spec)) if is_memory_url(spec) else str(spec)
+
+
+def open_memory(spec: str | Path, *, create: bool = True, readonly: bool = False) -> Any:
+    """The memory at ``spec``: a ``postgresql://`` URL (``PgTranslationMemory``, needs the
+    ``team`` extra) or an SQLite file path (``TranslationMemory``)."""
+    if is_memory_url(spec):
+        from .memory_pg import PgTranslationMemory
+
+        return PgTranslationMemory(str(spec), create=create, readonly=readonly)
+    return TranslationMemory(Path(spec), create=create, readonly=readonly)
+
+
+def score_candidates(key: str, candidates: Iterable[Match], threshold: float,
+                     limit: int) -> list[Match]:
+    """The fuzzy rule both back-ends share: ``difflib`` character ratio on the normalised
+    keys, >= threshold, best first; ties reviewed first, then most recently updated, then by key."""
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(key)  # seq2 is the one SequenceMatcher caches
+    found: list[Match] = []
+    for m in candidates:
+        matcher.set_seq1(m.key)
+        # The cheap upper bounds first; ratio() is the expensive one.
+        if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+            continue
+        score = 1.0 if m.key == key else matcher.ratio()
+        if score >= threshold:
+            m.score = round(score, 4)
+            found.append(m)
+    # Stable sorts: by key (so full ties come out the same on every back-end), newest
+    # first, then by score and reviewed-first.
+    found.sort(key=lambda m: m.key)
+    found.sort(key=lambda m: m.updated, reverse=True)
+    found.sort(key=lambda m: (-m.score, not m.reviewed))
+    return found[:limit]
+
+
+def length_window(n: int, threshold: float) -> tuple[int, int]:
+    """ratio = 2*M/(n+m) <= 2*min(n,m)/(n+m): the key lengths that can reach threshold."""
+    if threshold > 0:
+        return int(n * threshold / (2 - threshold)), int(n * (2 - threshold) / threshold) + 1
+    return 0, 1 << 30
 
 
 def _match(row: sqlite3.Row | tuple, score: float = 1.0) -> Match:
     return Match(*row[:_NCOL], score=score)
+
+
+def check_entry(e: MemoryEntry) -> str:
+    """The entry's status, after checking origin and status (ValueError if invalid)."""
+    if e.origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}, not {e.origin!r}")
+    status = e.effective_status
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+    return status
 
 
 class TranslationMemory:
@@ -213,7 +398,10 @@ class TranslationMemory:
 
     def __init__(self, path: Path, *, create: bool = True, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.location = str(self.path)
         self.readonly = False
+        self.schema_version = SCHEMA_VERSION
+        self._cols = _COLUMNS
         if self.path.is_dir():
             raise InputError(f"translation memory {self.path} is a folder: give the memory "
                              f"file, e.g. {self.path / 'memory.sqlite'}")
@@ -270,10 +458,11 @@ class TranslationMemory:
                 raise InputError(f"{self.path} is an SQLite file but not a translation memory")
             if "tm_meta" in tables:
                 row = c.execute("SELECT value FROM tm_meta WHERE key='schema'").fetchone()
-                if row is not None and row[0] == "1":
-                    for stmt in _MIGRATE_1_TO_2:
-                        c.execute(stmt)
-                    return
+                while row is not None and row[0] in _MIGRATIONS:
+                    for stmt in _MIGRATIONS[row[0]]:
+                        if stmt.strip():
+                            c.execute(stmt)
+                    row = c.execute("SELECT value FROM tm_meta WHERE key='schema'").fetchone()
                 if row is None or row[0] != SCHEMA_VERSION:
                     raise InputError(f"{self.path}: unsupported translation memory schema "
                                      f"{row[0] if row else '?'} (expected {SCHEMA_VERSION})")
@@ -317,10 +506,13 @@ class TranslationMemory:
                 if "malformed" in str(exc):
                     raise self._damaged(exc) from None
                 raise InputError(f"{self.path} is not a translation memory ({exc})") from None
-            if row is None or row[0] != SCHEMA_VERSION:
+            if row is None or row[0] not in ("2", SCHEMA_VERSION):
                 self._conn.close()
                 raise InputError(f"{self.path}: unsupported translation memory schema "
                                  f"{row[0] if row else '?'} (expected {SCHEMA_VERSION})")
+            self.schema_version = row[0]
+            if row[0] == "2":  # not migrated (read-only): readable without provenance
+                self._cols = _COLUMNS_2
             self.readonly = True
             return
         raise InputError(f"cannot open translation memory {self.path} for reading: {last}")
@@ -379,6 +571,14 @@ class TranslationMemory:
         with self._lock:
             self._conn.close()
 
+    def migrate(self) -> str:
+        """Bring the schema to ``SCHEMA_VERSION`` (opening a writable memory already
+        does); returns the version. A read-only memory cannot be migrated."""
+        if self.readonly and self.schema_version != SCHEMA_VERSION:
+            raise InputError(f"translation memory {self.path} is read-only: cannot migrate "
+                             f"schema {self.schema_version} to {SCHEMA_VERSION}")
+        return self.schema_version
+
     def __enter__(self) -> TranslationMemory:
         return self
 
@@ -397,7 +597,7 @@ class TranslationMemory:
         if not key:
             return None
         with self._lock, self._guard():
-            row = self._conn.execute(f"SELECT {_COLUMNS} FROM tm WHERE key = ?",
+            row = self._conn.execute(f"SELECT {self._cols} FROM tm WHERE key = ?",
                                      (key,)).fetchone()
         return _match(row) if row else None
 
@@ -411,40 +611,19 @@ class TranslationMemory:
         if not key or limit <= 0:
             return []
         threshold = max(0.0, min(1.0, threshold))
-        n = len(key)
-        # ratio = 2*M/(n+m) <= 2*min(n,m)/(n+m): bounds m for a given threshold.
-        if threshold > 0:
-            lo = int(n * threshold / (2 - threshold))
-            hi = int(n * (2 - threshold) / threshold) + 1
-        else:
-            lo, hi = 0, 1 << 30
+        lo, hi = length_window(len(key), threshold)
         grams = sorted(_grams(key))
         if len(grams) > 900:  # SQLite variable limit; a very long "sentence" anyway
             grams = grams[:900]
         marks = ",".join("?" * len(grams))
-        sql = (f"SELECT {_COLUMNS}, g.c, t.ngrams FROM ("
+        sql = (f"SELECT {self._cols}, g.c, t.ngrams FROM ("
                f" SELECT entry, COUNT(*) AS c FROM tm_gram WHERE gram IN ({marks})"
                f" GROUP BY entry) AS g JOIN tm AS t ON t.id = g.entry"
                f" WHERE t.length BETWEEN ? AND ? AND t.status != 'rejected'"
                f" ORDER BY (2.0 * g.c) / (? + t.ngrams) DESC LIMIT ?")
         with self._lock, self._guard():
             rows = self._conn.execute(sql, (*grams, lo, hi, len(grams), _CANDIDATES)).fetchall()
-        matcher = difflib.SequenceMatcher(None, autojunk=False)
-        matcher.set_seq2(key)  # seq2 is the one SequenceMatcher caches
-        found: list[Match] = []
-        for row in rows:
-            cand = row[8]  # the key
-            matcher.set_seq1(cand)
-            # The cheap upper bounds first; ratio() is the expensive one.
-            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
-                continue
-            score = 1.0 if cand == key else matcher.ratio()
-            if score >= threshold:
-                found.append(_match(row, round(score, 4)))
-        # Two stable sorts: newest first, then by score and reviewed-first.
-        found.sort(key=lambda m: m.updated, reverse=True)
-        found.sort(key=lambda m: (-m.score, not m.reviewed))
-        return found[:limit]
+        return score_candidates(key, (_match(r) for r in rows), threshold, limit)
 
     def entries(self) -> Iterator[Match]:
         """Every entry, oldest first (streamed, not loaded at once)."""
@@ -452,7 +631,7 @@ class TranslationMemory:
         while True:
             with self._lock, self._guard():
                 rows = self._conn.execute(
-                    f"SELECT {_COLUMNS}, id FROM tm WHERE id > ? ORDER BY id LIMIT ?",
+                    f"SELECT {self._cols}, id FROM tm WHERE id > ? ORDER BY id LIMIT ?",
                     (last, _CHUNK)).fetchall()
             if not rows:
                 return
@@ -475,7 +654,8 @@ class TranslationMemory:
                 " GROUP BY glossary_version ORDER BY COUNT(*) DESC"))
             uses, first, last = c.execute(
                 "SELECT COALESCE(SUM(uses), 0), MIN(created), MAX(updated) FROM tm").fetchone()
-        return {"path": str(self.path), "entries": entries, "by_origin": by_origin,
+        return {"path": str(self.path), "backend": "sqlite",
+                "schema": self.schema_version, "entries": entries, "by_origin": by_origin,
                 "by_status": by_status,
                 "models": models, "glossary_versions": glossaries, "uses": uses,
                 "oldest": first, "newest": last}
@@ -493,10 +673,25 @@ class TranslationMemory:
         return "unchanged"  # empty source: nothing stored
 
     def store_many(self, pairs: Iterable[tuple[str, str]], origin: str = "machine",
-                   model: str = "", glossary_version: str = "") -> StoreResult:
-        """Store (source, target) pairs in one transaction."""
-        return self.store_entries(MemoryEntry(s, t, origin, model, glossary_version)
+                   model: str = "", glossary_version: str = "", *, author: str = "",
+                   source_file: str = "") -> StoreResult:
+        """Store (source, target) pairs in one transaction (``author``/``source_file``:
+        the provenance of all of them)."""
+        return self.store_entries(MemoryEntry(s, t, origin, model, glossary_version,
+                                              author=author, source_file=source_file)
                                   for s, t in pairs)
+
+    def history(self, source: str) -> list[dict[str, Any]]:
+        """Every reviewed/rejected text stored for this source (kept or not), oldest
+        first: ``{source, target, origin, status, model, glossary_version, author,
+        source_file, at, outcome}``."""
+        if self.schema_version != SCHEMA_VERSION:
+            return []
+        with self._lock, self._guard():
+            cur = self._conn.execute(f"SELECT {_HISTORY_COLUMNS} FROM tm_history"
+                                     " WHERE key = ? ORDER BY id", (normalize(source),))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def store_entries(self, entries: Iterable[MemoryEntry]) -> StoreResult:
         """Store entries (with their own origin/model/dates) in one transaction.
@@ -511,47 +706,57 @@ class TranslationMemory:
         stamp = now_iso()
         with self._write() as c:
             for e in entries:
-                if e.origin not in ORIGINS:
-                    raise ValueError(f"origin must be one of {ORIGINS}, not {e.origin!r}")
-                status = e.effective_status
-                if status not in STATUSES:
-                    raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+                status = check_entry(e)
                 key = normalize(e.source)
                 if not key or not e.target.strip():
                     continue  # an empty English would be "reused" as a blank
-                row = c.execute("SELECT id, target, origin, model, glossary_version, updated,"
-                                " status, extra FROM tm WHERE key = ?", (key,)).fetchone()
-                created = e.created or stamp
-                updated = e.updated or e.created or stamp
-                if row is None:
-                    grams = _grams(key)
-                    cur = c.execute(
-                        "INSERT INTO tm(key, source, target, origin, model, glossary_version,"
-                        " length, ngrams, created, updated, uses, status, extra)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (key, e.source, e.target, e.origin, e.model, e.glossary_version,
-                         len(key), len(grams), created, updated, e.uses, status, e.extra))
-                    c.executemany("INSERT OR IGNORE INTO tm_gram(gram, entry) VALUES (?, ?)",
-                                  [(g, cur.lastrowid) for g in grams])
-                    res.inserted += 1
-                    continue
-                rid, old_target, old_origin, old_model, old_gv, old_updated, old_status, \
-                    old_extra = row
-                if _keep_existing(old_status, old_origin, old_target, old_updated, e, status):
-                    res.kept += 1
-                    continue
-                extra = e.extra or old_extra
-                if (old_target, old_origin, old_model, old_gv, old_status, old_extra) == (
-                        e.target, e.origin, e.model, e.glossary_version, status, extra):
-                    res.unchanged += 1
-                    continue
-                c.execute("UPDATE tm SET source = ?, target = ?, origin = ?, model = ?,"
-                          " glossary_version = ?, updated = ?, status = ?, extra = ?"
-                          " WHERE id = ?",
-                          (e.source, e.target, e.origin, e.model, e.glossary_version,
-                           e.updated or stamp, status, extra, rid))
-                res.updated += 1
+                outcome = self._store_one(c, e, key, status, stamp, res)
+                if status in DECISIONS:
+                    c.execute("INSERT INTO tm_history(key, source, target, origin, status,"
+                              " model, glossary_version, author, source_file, at, outcome)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              (key, e.source, e.target, e.origin, status, e.model,
+                               e.glossary_version, e.author, e.source_file,
+                               e.updated or stamp, outcome))
         return res
+
+    @staticmethod
+    def _store_one(c: sqlite3.Connection, e: MemoryEntry, key: str, status: str, stamp: str,
+                   res: StoreResult) -> str:
+        row = c.execute("SELECT id, target, origin, model, glossary_version, updated,"
+                        " status, extra FROM tm WHERE key = ?", (key,)).fetchone()
+        created = e.created or stamp
+        updated = e.updated or e.created or stamp
+        if row is None:
+            grams = _grams(key)
+            cur = c.execute(
+                "INSERT INTO tm(key, source, target, origin, model, glossary_version,"
+                " length, ngrams, created, updated, uses, status, extra, author,"
+                " source_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, e.source, e.target, e.origin, e.model, e.glossary_version,
+                 len(key), len(grams), created, updated, e.uses, status, e.extra,
+                 e.author, e.source_file))
+            c.executemany("INSERT OR IGNORE INTO tm_gram(gram, entry) VALUES (?, ?)",
+                          [(g, cur.lastrowid) for g in grams])
+            res.inserted += 1
+            return "inserted"
+        rid, old_target, old_origin, old_model, old_gv, old_updated, old_status, \
+            old_extra = row
+        if keep_existing(old_status, old_origin, old_target, old_updated, e, status):
+            res.kept += 1
+            return "kept"
+        extra = e.extra or old_extra
+        if (old_target, old_origin, old_model, old_gv, old_status, old_extra) == (
+                e.target, e.origin, e.model, e.glossary_version, status, extra):
+            res.unchanged += 1
+            return "unchanged"
+        c.execute("UPDATE tm SET source = ?, target = ?, origin = ?, model = ?,"
+                  " glossary_version = ?, updated = ?, status = ?, extra = ?,"
+                  " author = ?, source_file = ? WHERE id = ?",
+                  (e.source, e.target, e.origin, e.model, e.glossary_version,
+                   e.updated or stamp, status, extra, e.author, e.source_file, rid))
+        res.updated += 1
+        return "updated"
 
     def record_use(self, sources: Iterable[str]) -> None:
         """Count one reuse for each source (exact hits the memory step applied)."""
@@ -582,7 +787,9 @@ def _cannot_write(exc: Exception) -> bool:
 def _is_corruption(exc: Exception) -> bool:
     text = str(exc).lower()
     return "malformed" in text or "corrupt" in text or "not a database" in text
-def _keep_existing(old_status: str, old_origin: str, old_target: str, old_updated: str,
+
+
+def keep_existing(old_status: str, old_origin: str, old_target: str, old_updated: str,
                    new: MemoryEntry, new_status: str) -> bool:
     """True when the stored entry wins over ``new`` (see ``store_entries``)."""
     if old_status == "reviewed":
@@ -610,7 +817,7 @@ class MemoryStep:
     info note and ``meta["fuzzy"]``; the segment stays NONE so the engine translates it.
     """
 
-    memory: TranslationMemory
+    memory: MemoryStore
     model: str
     glossary_version: str
     fuzzy_threshold: float = 0.75
@@ -664,7 +871,7 @@ class MemoryStep:
         if used:
             self.memory.record_use(used)
         if self.memory.readonly:
-            doc.notes.append(Note("memory-readonly", f"translation memory {self.memory.path} "
+            doc.notes.append(Note("memory-readonly", f"translation memory {self.memory.location} "
                                   "is read-only: used for lookups, but this run's "
                                   "translations are not stored in it", Severity.WARNING,
                                   self.name))
@@ -673,12 +880,14 @@ class MemoryStep:
         return doc
 
 
-def remember(doc: Document, memory: TranslationMemory, model: str,
-             glossary_version: str) -> StoreResult:
+def remember(doc: Document, memory: MemoryStore, model: str,
+             glossary_version: str, author: str = "") -> StoreResult:
     """Store every machine-translated segment's *final* English (``seg.text``, after
     glossary enforcement and grammar: what the user received) as a machine entry."""
     pairs = [(s.zh, s.text) for s in doc.segments
              if s.translatable and s.origin is Origin.MACHINE and s.target is not None]
     if memory.readonly:  # MemoryStep noted it on the document
         return StoreResult()
-    return memory.store_many(pairs, "machine", model, glossary_version)
+    source_file = doc.path.name if getattr(doc, "path", None) else ""
+    return memory.store_many(pairs, "machine", model, glossary_version, author=author,
+                             source_file=source_file)

@@ -31,7 +31,8 @@ class RunOptions:
     acronyms: bool = True
     grammar: str = "harper"  # harper | languagetool | none
     languagetool_url: str | None = None
-    memory: Path | None = None
+    # An SQLite file, or a team's database as a postgresql:// URL (pipeline.memory_pg).
+    memory: Path | str | None = None
     fuzzy_threshold: float = 0.75
     model: Path | None = None  # an unpacked Argos package folder; default: installed or demo
     engine: EngineSettings = field(default_factory=EngineSettings)
@@ -165,9 +166,9 @@ class Pipeline:
     @property
     def memory(self) -> Any:
         if self._memory is None and self.options.memory is not None:
-            from .memory import TranslationMemory
+            from .memory import open_memory
 
-            self._memory = TranslationMemory(Path(self.options.memory))
+            self._memory = open_memory(self.options.memory)
         return self._memory
 
     def engine_stats(self) -> list[dict[str, Any]]:
@@ -264,9 +265,10 @@ class Pipeline:
                 stage("english", lambda tmp: write_docx(doc, tmp, force=True))
                 stage("review", lambda tmp: write_review(doc, tmp))
                 if self.memory is not None:
-                    from .memory import remember
+                    from .memory import current_user, remember
 
-                    remember(doc, self.memory, self.model.id, self.glossary.version)
+                    remember(doc, self.memory, self.model.id, self.glossary.version,
+                             author=current_user())
             # Last, outside the timer, so the report's timings include the write step.
             stage("report", lambda tmp: write_report(doc, tmp))
             # New names first (they can fail when taken); then the replacements.
@@ -290,7 +292,9 @@ class Pipeline:
             doc.meta["model"]["servers"] = self.engine_stats()
         doc.meta["glossary"] = self.glossary.name
         doc.meta["glossary_version"] = self.glossary.version
-        doc.meta["memory"] = str(self.options.memory) if self.options.memory else "none"
+        from .memory import memory_label
+
+        doc.meta["memory"] = memory_label(self.options.memory)  # never a password
 
     def run(self, path: Path) -> RunResult:
         path = Path(path)

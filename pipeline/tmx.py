@@ -26,7 +26,7 @@ from pathlib import Path
 from .errors import InputError
 from .fileio import atomic_write
 from .langcode import Lang, best, parse_lang
-from .memory import ORIGINS, MemoryEntry, TranslationMemory, normalize, now_iso
+from .memory import ORIGINS, MemoryEntry, MemoryStore, normalize, now_iso
 
 TOOL = "appeal-pipeline"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -83,7 +83,7 @@ def _extra(text: str) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def export_tmx(memory: TranslationMemory, path: Path, srclang: str = "zh-CN",
+def export_tmx(memory: MemoryStore, path: Path, srclang: str = "zh-CN",
                tgtlang: str = "en-US", *, force: bool = True) -> int:
     """Write every entry to a TMX 1.4 file (atomically); returns the number of TUs."""
     from lxml import etree
@@ -108,10 +108,13 @@ def export_tmx(memory: TranslationMemory, path: Path, srclang: str = "zh-CN",
                         tu = etree.Element("tu", creationdate=tmx_date(e.created),
                                            changedate=tmx_date(e.updated),
                                            usagecount=str(e.uses))
+                        if e.author:  # provenance: who (TMX's own attribute)
+                            tu.set("changeid", _clean(e.author))
                         extra = _extra(e.extra)
                         for ptype, value in (("x-origin", e.origin), ("x-status", e.status),
                                              ("x-model", e.model),
                                              ("x-glossary-version", e.glossary_version),
+                                             ("x-source-file", e.source_file),
                                              *extra["props"]):
                             if value and ptype:
                                 etree.SubElement(tu, "prop", type=ptype).text = _clean(value)
@@ -253,7 +256,7 @@ _MT_ORIGINS = {"machinetranslation", "neuralmachinetranslation",
 _ORIGIN_PROPS = ("x-origin",)  # Trados (x-Origin) and this pipeline (x-origin)
 _UNRELIABLE_ORIGINS = {"automatedalignment": "draft"}  # Trados: aligned, not reviewed
 # Props the memory itself stores in its own columns (ours): not kept as extra props.
-_OWN_PROPS = {"x-origin", "x-model", "x-glossary-version", "x-status"}
+_OWN_PROPS = {"x-origin", "x-model", "x-glossary-version", "x-status", "x-source-file"}
 
 
 def _tu_status(props: list[tuple[str, str]], result: TmxImport) -> tuple[str | None, bool]:
@@ -381,10 +384,13 @@ def _tu_entry(tu: object, origin: str, status_as: str | None,
         glossary_version=props_by_type.get("x-glossary-version", ""),
         created=created,
         updated=iso_date(tu.get("changedate")) or created,  # type: ignore[attr-defined]
-        uses=int(uses) if uses.isdigit() else 0, status=status, extra=extra)
+        uses=int(uses) if uses.isdigit() else 0, status=status, extra=extra,
+        # Provenance: TMX's changeid/creationid (who) and our x-source-file prop.
+        author=(tu.get("changeid") or tu.get("creationid") or "").strip(),  # type: ignore[attr-defined]
+        source_file=props_by_type.get("x-source-file", ""))
 
 
-def import_tmx_report(memory: TranslationMemory, path: Path, origin: str = "reviewed", *,
+def import_tmx_report(memory: MemoryStore, path: Path, origin: str = "reviewed", *,
                       status_as: str | None = None) -> TmxImport:
     """Import a TMX file; ``origin`` applies to TUs without an ``x-origin`` prop.
 
@@ -420,6 +426,7 @@ def import_tmx_report(memory: TranslationMemory, path: Path, origin: str = "revi
             result.duplicates += 1
             result.conflicts += seen[key] != entry.target
         seen[key] = entry.target
+        entry.source_file = entry.source_file or path.name  # provenance: from this file
         batch.append(entry)
         if len(batch) >= _BATCH:
             flush()
@@ -427,6 +434,6 @@ def import_tmx_report(memory: TranslationMemory, path: Path, origin: str = "revi
     return result
 
 
-def import_tmx(memory: TranslationMemory, path: Path, origin: str = "reviewed") -> int:
+def import_tmx(memory: MemoryStore, path: Path, origin: str = "reviewed") -> int:
     """Import a TMX file; returns how many TUs were stored (new, updated or unchanged)."""
     return import_tmx_report(memory, path, origin).stored

@@ -40,3 +40,7 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def sample_zh() -> Path:
     return SAMPLES / "draft_zh.docx"
+
+
+# The PostgreSQL memory's fixtures (pg_cluster, pg_url, memory_spec over both back-ends).
+from pg_fixtures import memory_spec, pg_cluster, pg_url  # noqa: E402, F401

@@ -425,3 +425,32 @@ def test_schema_1_memory_is_migrated_with_statuses(tmp_path: Path) -> None:
     conn.close()
     with TranslationMemory(path) as tm:  # opening again: nothing more to migrate
         assert len(tm) == 2
+
+
+def test_schema_2_memory_gets_provenance_and_history(tmp_path: Path) -> None:
+    """Schema 2 (statuses, no provenance): read as it is when read-only, migrated to 3
+    (author/source_file columns, history table) when opened for writing."""
+    import sqlite3
+
+    from pipeline.memory import _MIGRATE_1_TO_2, SCHEMA_VERSION, _grams
+
+    path = tmp_path / "v2.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(_SCHEMA_1)
+    src = "我们道歉。"
+    conn.execute("INSERT INTO tm VALUES (1, ?, ?, 'We apologise.', 'reviewed', '', '', ?, ?, "
+                 "'2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 0)",
+                 (src, src, len(src), len(_grams(src))))
+    for stmt in _MIGRATE_1_TO_2:
+        conn.execute(stmt)
+    conn.commit()
+    conn.close()
+    with TranslationMemory(path, readonly=True) as tm:
+        assert tm.schema_version == "2" and tm.lookup(src).author == ""
+        assert tm.history(src) == [] and [e.target for e in tm.entries()] == ["We apologise."]
+    with TranslationMemory(path) as tm:
+        assert tm.schema_version == SCHEMA_VERSION == tm.migrate()
+        tm.store_many([(src, "We are sorry.")], "reviewed", author="ann", source_file="r.docx")
+        hit = tm.lookup(src)
+        assert (hit.target, hit.author, hit.source_file) == ("We are sorry.", "ann", "r.docx")
+        assert [h["author"] for h in tm.history(src)] == ["ann"]

@@ -85,8 +85,9 @@ def batch(
                                           "folder's layout.")],
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Threads for reading, grammar "
                                       "and writing.")] = 1,
-    memory: Annotated[Path | None, typer.Option(
-        "--memory", help="Translation memory (default: SRC_DIR/.pipeline/memory.sqlite).")] = None,
+    memory: Annotated[str | None, typer.Option(
+        "--memory", help="Translation memory: an SQLite file or postgresql://user@host/db "
+        "(default: SRC_DIR/.pipeline/memory.sqlite).")] = None,
     no_memory: Annotated[bool, typer.Option("--no-memory", help="Use no translation memory.")] = False,
     glossary: Glossaries = None,
     no_builtin_glossary: NoBuiltinGlossary = False,

@@ -1,4 +1,4 @@
-"""`pipeline glossary ...`: list, check, import/export TBX.
+"""`pipeline glossary ...`: list, check, import/export TBX, push/pull the team glossary.
 
 Only typer/rich (and the lead's typer/rich-only helpers) at module level: the glossary
 and lxml load inside the commands so `pipeline --help` stays instant.
@@ -14,7 +14,8 @@ from rich.table import Table
 
 from .common import out, print_json, user_errors
 
-app = typer.Typer(help="Glossary: list, check, import/export TBX", no_args_is_help=True)
+app = typer.Typer(help="Glossary: list, check, import/export TBX, push/pull a team glossary",
+                  no_args_is_help=True)
 
 GlossaryOpt = Annotated[list[Path] | None, typer.Option(
     "--glossary", "-g", metavar="FILE",
@@ -108,3 +109,69 @@ def export_cmd(
         g = load_glossaries(list(glossary or []), builtin=not no_builtin)
         path = export_tbx(g, out_file, force=force)
     out.print(f"wrote {path} ({len(g.terms)} terms)")
+
+
+TeamMemoryOpt = Annotated[str, typer.Option(
+    "--memory", "-m", metavar="URL",
+    help="The team's PostgreSQL memory: postgresql://user@host:port/db.")]
+NameOpt = Annotated[str, typer.Option("--name", help="Which team glossary (several may be "
+                                      "kept in one database).")]
+
+
+def _team_memory(memory: str):  # noqa: ANN202 - PgTranslationMemory, imported lazily
+    from ..errors import InputError
+    from ..memory import is_memory_url, open_memory
+
+    if not is_memory_url(memory):
+        raise InputError("glossary push/pull needs a team database: "
+                         "--memory postgresql://user@host/db")
+    return open_memory(memory)
+
+
+@app.command("push")
+def push_cmd(
+    file: Annotated[Path, typer.Argument(help="Glossary file (TSV or TBX) to publish.",
+                                         metavar="FILE")],
+    memory: TeamMemoryOpt,
+    name: NameOpt = "team",
+) -> None:
+    """Publish a glossary file as the team glossary in the database (replaces it)."""
+    with user_errors():
+        from ..glossary import Glossary, format_tsv, read_glossary_file
+        from ..memory import current_user
+
+        terms = read_glossary_file(file)  # file:line errors before anything is sent
+        Glossary(terms, file.name)
+        with _team_memory(memory) as tm:
+            tm.push_glossary(name, format_tsv(terms), len(terms), author=current_user(),
+                             source_file=file.name)
+            where = tm.location
+    out.print(f"pushed {len(terms)} terms from {file} to {where} (glossary {name!r})",
+              soft_wrap=True, markup=False)
+
+
+@app.command("pull")
+def pull_cmd(
+    memory: TeamMemoryOpt,
+    out_file: Annotated[Path, typer.Option("--out", "-o", metavar="FILE.tsv",
+                                           help="Glossary TSV to write.")],
+    name: NameOpt = "team",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the team glossary from the database to a TSV (use it with --glossary)."""
+    with user_errors():
+        from ..errors import InputError
+        from ..fileio import atomic_write_text
+        from ..glossary import parse_glossary
+
+        with _team_memory(memory) as tm:
+            got = tm.pull_glossary(name)
+            where = tm.location
+        if got is None:
+            raise InputError(f"{where} has no team glossary {name!r} yet: "
+                             "pipeline glossary push FILE --memory URL")
+        terms = parse_glossary(got["content"], f"{where} glossary {name}")
+        atomic_write_text(out_file, got["content"], force=force)
+    out.print(f"wrote {out_file} ({len(terms)} terms, pushed {got['updated']} by "
+              f"{got['author'] or '?'} from {got['source_file'] or '?'})",
+              soft_wrap=True, markup=False)

@@ -1,4 +1,4 @@
-"""`pipeline memory ...`: import/export TMX, show statistics.
+"""`pipeline memory ...`: import/export TMX, show statistics, create/migrate the schema.
 
 Only typer/rich at module level: the memory and lxml load inside the commands so
 `pipeline --help` stays instant.
@@ -16,11 +16,21 @@ from rich.table import Table
 
 from .common import user_errors
 
-app = typer.Typer(help="Translation memory: import/export TMX, stats", no_args_is_help=True)
+app = typer.Typer(help="Translation memory: import/export TMX, stats, migrate",
+                  no_args_is_help=True)
 
-MemoryOpt = Annotated[Path, typer.Option(
+MemoryOpt = Annotated[str, typer.Option(
     "--memory", "-m",
-    help="Translation memory database (SQLite), e.g. LIBRARY/.pipeline/memory.sqlite.")]
+    help="Translation memory: an SQLite file (e.g. LIBRARY/.pipeline/memory.sqlite) or a "
+         "team's PostgreSQL database (postgresql://user@host:port/db).")]
+
+
+def _spec(memory: str) -> Path | str:
+    from ..memory import memory_spec
+
+    spec = memory_spec(memory)
+    assert spec is not None
+    return spec
 
 
 @app.command("import")
@@ -38,20 +48,21 @@ def import_cmd(
     """Import translation units from a TMX file (created if the memory is new)."""
     with user_errors():
         from ..errors import InputError, PipelineError
-        from ..memory import TranslationMemory
+        from ..memory import open_memory
         from ..tmx import import_tmx_report
 
+        spec = _spec(memory)
         if status_as not in (None, "reviewed", "draft"):
             raise InputError(f"--status-as must be reviewed or draft, not {status_as!r}")
         if not tmx_file.is_file():  # before opening the memory: no empty .sqlite left behind
             raise InputError(f"{tmx_file} does not exist")
-        new_memory = not memory.exists()
+        new_memory = isinstance(spec, Path) and not spec.exists()
         try:
-            with TranslationMemory(memory) as tm:
+            with open_memory(spec) as tm:
                 res = import_tmx_report(tm, tmx_file, origin, status_as=status_as)
         except PipelineError:
-            if new_memory:  # a failed import leaves no new empty memory behind
-                _remove_new_memory(memory)
+            if new_memory and isinstance(spec, Path):  # a failed import leaves no new file
+                _remove_new_memory(spec)
             raise
     typer.echo(f"{tmx_file}: {res.read} units read, {res.inserted} new, {res.updated} "
                f"updated, {res.unchanged} unchanged, {res.kept} kept (stored entry wins), "
@@ -83,13 +94,16 @@ def export_cmd(
     """Export the whole memory as TMX 1.4."""
     with user_errors():
         from ..errors import OutputError
-        from ..memory import TranslationMemory
+        from ..memory import open_memory
         from ..tmx import export_tmx
 
-        target = out / f"{memory.stem}.tmx" if out.is_dir() else out
+        spec = _spec(memory)
+        stem = spec.stem if isinstance(spec, Path) else (spec.rsplit("/", 1)[-1].split("?")[0]
+                                                         or "memory")
+        target = out / f"{stem}.tmx" if out.is_dir() else out
         if target.exists() and not force:
             raise OutputError(f"{target} already exists (use --force to overwrite)")
-        with TranslationMemory(memory, readonly=True) as tm:  # never writes the memory
+        with open_memory(spec, readonly=True) as tm:  # never writes the memory
             n = export_tmx(tm, target, srclang, tgtlang, force=force)
     typer.echo(f"wrote {n} units to {target}")
 
@@ -101,14 +115,15 @@ def stats_cmd(
 ) -> None:
     """Entries by origin, model and glossary version."""
     with user_errors():
-        from ..memory import TranslationMemory
+        from ..memory import open_memory
 
-        with TranslationMemory(memory, readonly=True) as tm:  # never writes the memory
+        with open_memory(_spec(memory), readonly=True) as tm:  # never writes the memory
             st = tm.stats()
     if as_json:
         typer.echo(json.dumps(st, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Translation memory {st['path']}", show_header=True)
+    table = Table(title=f"Translation memory {st['path']} ({st.get('backend', 'sqlite')}, "
+                        f"schema {st.get('schema', '?')})", show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_row("entries", str(st["entries"]))
@@ -124,3 +139,22 @@ def stats_cmd(
     Console().print(table)
     if st["entries"]:
         typer.echo(f"oldest {st['oldest']}, newest {st['newest']}")
+
+
+@app.command("migrate")
+def migrate_cmd(memory: MemoryOpt) -> None:
+    """Create the memory's schema, or bring an older one up to date (SQLite or PostgreSQL).
+
+    Safe to run again: a memory already up to date is left as it is. On PostgreSQL it also
+    creates the pg_trgm extension and the trigram index when they are missing.
+    """
+    with user_errors():
+        from ..memory import open_memory
+
+        with open_memory(_spec(memory)) as tm:
+            version = tm.migrate()
+            where = tm.location
+            extra = ""
+            if getattr(tm, "trigram", None) is False:
+                extra = " (no pg_trgm: fuzzy lookups scan)"
+    typer.echo(f"translation memory {where}: schema {version}{extra}")

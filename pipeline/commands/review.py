@@ -18,8 +18,9 @@ def apply_review(
         "--source", help="The original Chinese DOCX (default: the path recorded in the review).")] = None,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Output folder (default: the review's folder).")] = None,
-    memory: Annotated[Path | None, typer.Option(
-        "--memory", help="Translation memory (SQLite) to store the reviewed sentences in.")] = None,
+    memory: Annotated[str | None, typer.Option(
+        "--memory", help="Translation memory to store the reviewed sentences in: an SQLite "
+        "file or postgresql://user@host/db.")] = None,
     glossary: Annotated[list[Path] | None, typer.Option(
         "--glossary", help="Extra glossary TSV for the QA term checks (repeatable).")] = None,
     no_builtin_glossary: Annotated[bool, typer.Option(
@@ -39,8 +40,10 @@ def apply_review(
     """
     with user_errors():
         from ..apply_review import apply_review as run_apply
+        from ..memory import memory_spec
 
-        result = run_apply(review, source=source, out_dir=out_dir, memory_path=memory,
+        result = run_apply(review, source=source, out_dir=out_dir,
+                           memory_path=memory_spec(memory),
                            force=force, glossaries=list(glossary or []),
                            builtin_glossary=not no_builtin_glossary)
         data = result.to_dict()

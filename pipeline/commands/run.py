@@ -17,7 +17,9 @@ Grammar = Annotated[str | None, typer.Option(
 LanguageToolUrl = Annotated[str | None, typer.Option(
     "--languagetool-url", envvar="PIPELINE_LANGUAGETOOL_URL",
     help="Your LanguageTool server, e.g. http://localhost:8081/ (used with --grammar languagetool).")]
-Memory = Annotated[Path | None, typer.Option("--memory", help="Translation memory (SQLite file).")]
+Memory = Annotated[str | None, typer.Option(
+    "--memory", help="Translation memory: an SQLite file, or a team's PostgreSQL database "
+    "(postgresql://user@host:port/db).")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 NoBuiltinGlossary = Annotated[bool, typer.Option(
