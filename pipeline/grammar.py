@@ -24,20 +24,29 @@ words.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
 from . import wordsplit
 from .errors import InputError
 from .model import Change, Document, Note, Severity
-from .postedit import apply_postedit, edit_context, next_to_chinese, overlaps, protected_spans
+from .postedit import (
+    apply_postedit,
+    edit_context,
+    load_rules,
+    next_to_chinese,
+    overlaps,
+    protected_spans,
+    suggestions,
+)
 
 STEP = "grammar"
 BACKENDS = ("harper", "languagetool", "none")
@@ -51,6 +60,7 @@ BUILTIN_WORDS: tuple[str, ...] = (
     "VTR", "LSR", "OTDR", "AHR", "RDR", "NCX", "VOC", "LOA", "SOP", "SOPs", "POA", "POAs",
     "IP", "QC", "A-to-z", "AtoZ", "Amazon", "Amazon's", "Seller Central", "Seller Performance",
     "Seller Support", "Selling Partner Support", "Account Health", "Brand Registry", "Buy Box",
+    "chargeback", "chargebacks", "Chargeback", "Chargebacks",
     "Buy Shipping", "Fulfillment by Amazon", "UPS", "USPS", "FedEx", "DHL", "eBay",
     "AliExpress", "Alibaba", "Shopify", "PayPal", "Walmart", "Temu", "Shein", "Shenzhen",
     "Yiwu", "Guangzhou",
@@ -72,9 +82,23 @@ HARPER_AUTO: dict[str, str] = {
     "Everyday": "grammar",
     "CorrectNumberSuffix": "grammar",
     "CommaFixes": "punctuation",
+    "DiscourseMarkers": "punctuation",
+    # Measured on JFLEG dev (bench/jfleg_gleu.py --try-notes): right in every case seen;
+    # applied only when Harper offers exactly one replacement (see _ONE_SUGGESTION).
+    "ThenThan": "grammar",
+    "ThereToTheir": "grammar",
+    "ToTwoToo": "grammar",
+    "RegularIrregulars": "grammar",
+    "AdjectiveDoubleDegree": "grammar",
+    "MassNouns": "grammar",
+    "OpenCompounds": "grammar",
     "SentenceCapitalization": "capitalization",
     "CapitalizePersonalPronouns": "capitalization",
 }
+# Rules applied only when Harper has exactly one replacement, of one word ("choosed" has
+# two, "chose"/"chosen": a note; "every stuff" -> "every piece of stuff": a note).
+_ONE_SUGGESTION = frozenset({"ThenThan", "ThereToTheir", "ToTwoToo", "RegularIrregulars",
+                             "AdjectiveDoubleDegree", "MassNouns"})
 # Harper's lint kinds that are worth a warning when reported (the rest are info).
 _WARN_KINDS = {"Spelling", "Agreement", "Grammar", "Typo", "Punctuation", "Capitalization",
                "Repetition", "WordChoice"}
@@ -399,19 +423,29 @@ def guarded_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
     return spans
 
 
+_CONTEXT = 400  # characters before a position that decide whether a sentence starts there
+_SENTENCE_END = re.compile(r"(\S*?)([.!?]+)[\"'”’)\]]*$")
+
+
 def at_sentence_start(text: str, pos: int) -> bool:
     """True if ``pos`` starts a sentence: text or line start, or after a real sentence end
     (a full stop after an ordinary word, not after "Ltd.", "e.g.", "3."; or ! or ?)."""
-    prefix = text[:pos].rstrip(" \t\"'“‘([")
-    if not prefix:
+    # Only the last few hundred characters matter: looking at the whole prefix made
+    # sentence splitting quadratic on a long single-line paragraph.
+    j = pos
+    while j > 0 and text[j - 1] in " \t\"'“‘([":
+        j -= 1
+    if j == 0:
         return True
+    prefix = text[max(0, j - _CONTEXT):j]
     if prefix.endswith(("\n", "\r")):
         # A line break starts a sentence only after a blank line, a sentence end or a
         # colon (a soft break inside a sentence does not).
         before = prefix.rstrip()
         return not before or before.endswith((".", "!", "?", ":", "\n")) or \
             prefix.rstrip(" \t").endswith(("\n\n", "\r\n\r\n"))
-    m = re.search(r"(\S*?)([.!?]+)[\"'”’)\]]*$", prefix)
+    k = max(prefix.rfind(" "), prefix.rfind("\t"), prefix.rfind("\n"), prefix.rfind("\r")) + 1
+    m = _SENTENCE_END.search(prefix, k)  # within the last token only
     if m is None:
         return False
     if "!" in m.group(2) or "?" in m.group(2):
@@ -444,28 +478,65 @@ def _osa_distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+SPELL_EDIT_COST = 2.0  # log10 units of corpus frequency one letter edit costs
+SPELL_MARGIN = 1.0  # the best candidate must beat the next by this much (a factor of 10)
+COMMON_WORD = 100_000  # a word this frequent is a real word, never "corrected"
+
+
+def _edits1(word: str) -> set[str]:
+    """Every string one edit (delete, transpose, replace, insert) from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+    out.update(a + c + b[1:] for a, b in splits if b for c in _LETTERS)
+    out.update(a + c + b for a, b in splits for c in _LETTERS)
+    return out
+
+
+def spelling_candidates(word: str, suggestions: Sequence[str] = ()) -> list[tuple[float, str]]:
+    """Corrections for a misspelt lower-case ``word``, best first, each with a score:
+    log10 of its corpus frequency minus ``SPELL_EDIT_COST`` per edit (a noisy-channel
+    ranking). Candidates: the checker's suggestions plus every dictionary word one edit
+    away; at most two edits."""
+    low = word.lower()
+    cands = {s.lower() for s in suggestions if s.isalpha() and s[1:] == s[1:].lower()}
+    cands.update(e for e in _edits1(low) if wordsplit.word_count(e) > 0)
+    scored: list[tuple[float, str]] = []
+    for c in cands:
+        count = wordsplit.word_count(c)
+        if count <= 0 or c == low:
+            continue
+        d = _osa_distance(low, c)
+        if d > (3 if len(low) >= 8 else 2):  # "imidiatly" -> "immediately" is 3
+            continue
+        scored.append((math.log10(count) - SPELL_EDIT_COST * d, c))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return scored
+
+
 def spelling_fix(text: str, f: Finding) -> str | None:
-    """The checker's first suggestion for a misspelt word, when it is safe to apply:
-    a lower-case word (or capitalised only at a sentence start) of 4+ letters, one edit
-    away from a suggestion with the same first letter and case, and not a word the
-    frequency dictionary knows (so real words the checker lacks stay)."""
+    """The correction of a misspelt word, when it is safe to apply: a lower-case word (or
+    capitalised only at a sentence start) of 3+ letters that the frequency dictionary
+    does not know as a common word, and a best candidate (see
+    :func:`spelling_candidates`) at least ten times likelier than the next one."""
     word = f.text
-    if not f.replacements or not re.fullmatch(r"[A-Za-z]{4,}", word):
+    if not re.fullmatch(r"[A-Za-z]{3,}", word):
         return None
     if word[1:] != word[1:].lower():
         return None
     if word[0].isupper() and not at_sentence_start(text, f.start):
         return None  # likely a name
-    sug = f.replacements[0]
-    if not re.fullmatch(r"[A-Za-z]+", sug) or sug[1:] != sug[1:].lower():
+    if wordsplit.word_count(word) >= COMMON_WORD:
         return None
-    if sug[0] != (sug[0].upper() if word[0].isupper() else sug[0].lower()):
+    ranked = spelling_candidates(word, f.replacements)
+    if not ranked:
         return None
-    if sug[0].lower() != word[0].lower() or _osa_distance(word.lower(), sug.lower()) != 1:
-        return None
-    if wordsplit.word_count(word) >= 100_000:
-        return None
-    return sug
+    margin = SPELL_MARGIN if len(word) > 3 else 1.5 * SPELL_MARGIN  # "hte" -> "the"
+    if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < margin:
+        return None  # too close to call: a suggestion for the reviewer
+    best = ranked[0][1]
+    return best[0].upper() + best[1:] if word[0].isupper() else best
 
 
 def capitalization_ok(text: str, f: Finding, new: str) -> bool:
@@ -493,36 +564,59 @@ def _note_for(f: Finding) -> Note:
     return Note(f"grammar-{f.category}", text, f.severity, STEP)
 
 
-def plan_edits(text: str, findings: Sequence[Finding],
-               words: tuple[str, ...]) -> tuple[list[_Edit], list[Note]]:
-    """Decide, for each finding, an automatic edit, a note, or nothing (protected span)."""
+def plan_edits(text: str, findings: Sequence[Finding], words: tuple[str, ...],
+               disabled: Collection[str] = (),
+               extra_auto: Mapping[str, str] | None = None,
+               protected: Collection[str] = ()) -> tuple[list[_Edit], list[Note]]:
+    """Decide, for each finding, an automatic edit, a note, or nothing (protected span).
+
+    ``disabled`` names rules never applied (their findings become notes; "wordsplit" turns
+    the joined-word splitter off); ``extra_auto`` maps more rules to a category to apply
+    automatically. Both are for measuring (bench/jfleg_gleu.py). ``protected`` holds more
+    words never split or respelt: the words of the glossary's terms ("chargeback")."""
     guarded = guarded_spans(text, words)
-    protected_words = frozenset(words)
+    protected_words = frozenset(words) | frozenset(protected)
     edits: list[_Edit] = []
     notes: list[Note] = []
     for f in findings:
         if overlaps(f.start, f.end, guarded) or next_to_chinese(text, f.start, f.end):
             continue
+        if extra_auto and f.rule in extra_auto and not f.auto:
+            f = replace(f, auto=True, category=extra_auto[f.rule])
+        if disabled and f.rule in disabled and f.auto:
+            f = replace(f, auto=False)
         tag = f"{f.source}:{f.rule}"
         if f.category in ("spelling", "split"):
             split = None
-            if wordsplit.is_plain_word(f.text):
+            if wordsplit.is_splittable(f.text) and "wordsplit" not in disabled:
                 split = wordsplit.split_joined(f.text, protected_words,
                                                [r for r in f.replacements if " " in r])
             if split is not None:
                 edits.append(_Edit(f.start, f.end, split, "wordsplit",
                                    f"joined words split ({tag})"))
                 continue
-            fix = spelling_fix(text, f) if f.category == "spelling" and f.auto else None
+            fix = None
+            if f.category == "spelling" and f.auto and f.text.lower() not in protected_words:
+                fix = spelling_fix(text, f)
             if fix is not None:
                 edits.append(_Edit(f.start, f.end, fix, tag, f.message))
                 continue
+            if f.category == "spelling" and f.text.isalpha() and f.text[1:].islower():
+                ranked = [c for _, c in spelling_candidates(f.text, f.replacements)[:3]]
+                if ranked:  # the likeliest corrections first
+                    cap = f.text[0].isupper()
+                    f = replace(f, replacements=[c[0].upper() + c[1:] if cap else c
+                                                 for c in ranked])
             note = _note_for(f)
             if f.text[:1].isupper() and not at_sentence_start(text, f.start):
                 note.severity = Severity.INFO  # most likely a name (Huaqiang, Yiwu)
             notes.append(note)
             continue
         if not f.auto or not f.replacements:
+            notes.append(_note_for(f))
+            continue
+        if f.rule in _ONE_SUGGESTION and f.source == "harper" and (
+                len(f.replacements) != 1 or " " in f.replacements[0].strip()):
             notes.append(_note_for(f))
             continue
         new = f.replacements[0]
@@ -550,14 +644,16 @@ def apply_edits(text: str, edits: Sequence[_Edit]) -> tuple[str, list[Change]]:
     return out, changes
 
 
-def correct(text: str, backend: GrammarBackend,
-            words: tuple[str, ...] = ()) -> tuple[str, list[Change], list[Note]]:
+def correct(text: str, backend: GrammarBackend, words: tuple[str, ...] = (),
+            disabled: Collection[str] = (), extra_auto: Mapping[str, str] | None = None,
+            protected: Collection[str] = ()) -> tuple[str, list[Change], list[Note]]:
     """Check, apply the allowed fixes, re-check until stable; notes from the last check."""
     changes: list[Change] = []
     notes: list[Note] = []
     seen = {text}
     for n in range(MAX_PASSES + 1):
-        edits, notes = plan_edits(text, backend.check(text), words)
+        edits, notes = plan_edits(text, backend.check(text), words, disabled, extra_auto,
+                                  protected)
         if not edits or n == MAX_PASSES:
             break
         new, made = apply_edits(text, edits)
@@ -577,13 +673,22 @@ def _glossary_words(glossary: Any) -> list[str]:
     return [str(w) for w in glossary.dictionary_words()]
 
 
+def _glossary_terms(glossary: Any) -> list[str]:
+    """Every term's canonical English (one-word terms and the words of longer ones)."""
+    if glossary is None:
+        return []
+    return [str(getattr(t, "canonical", "") or "") for t in getattr(glossary, "terms", ())]
+
+
 class GrammarStep:
     """Post-edit rules, then the backend's allowed fixes, on every segment's English."""
 
     name = "grammar"
 
     def __init__(self, backend: str = "harper", languagetool_url: str | None = None,
-                 glossary: Any = None, *, timeout: float = LANGUAGETOOL_TIMEOUT_S) -> None:
+                 glossary: Any = None, *, timeout: float = LANGUAGETOOL_TIMEOUT_S,
+                 disabled: Collection[str] = (),
+                 extra_auto: Mapping[str, str] | None = None) -> None:
         if backend not in BACKENDS:
             raise InputError(f"unknown grammar backend {backend!r} ({', '.join(BACKENDS)})")
         self.requested = backend
@@ -591,6 +696,15 @@ class GrammarStep:
         self.glossary = glossary
         self.timeout = timeout
         self.words = tuple(sorted(set(BUILTIN_WORDS) | set(_glossary_words(glossary))))
+        # The words of the glossary's terms: never split or respelt ("chargeback"), and
+        # in the checker's dictionary so it does not flag them.
+        self.protected = frozenset(w.lower() for w in harper_words(_glossary_terms(glossary)))
+        # For measuring (bench/jfleg_gleu.py): rules to leave out ("postedit:<id>", a
+        # checker rule, "wordsplit") and checker rules to apply automatically as well.
+        self.disabled = frozenset(disabled)
+        self.extra_auto = dict(extra_auto or {})
+        self.rules = tuple(r for r in load_rules()
+                           if f"postedit:{r.id}" not in self.disabled)
         self.fallback: str | None = None  # why LanguageTool was replaced by Harper
         self._backend: GrammarBackend | None = None
         self._lock = threading.Lock()
@@ -607,13 +721,16 @@ class GrammarStep:
                     except BackendUnavailable as exc:
                         self._fall_back(str(exc))
                 else:
-                    self._backend = HarperBackend(self.words)
+                    self._backend = HarperBackend(self._harper_words())
             assert self._backend is not None
             return self._backend
 
     def _fall_back(self, reason: str) -> None:
         self.fallback = f"LanguageTool unavailable ({reason}); used Harper instead"
-        self._backend = HarperBackend(self.words)
+        self._backend = HarperBackend(self._harper_words())
+
+    def _harper_words(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.words) | {w for w in self.protected if " " not in w}))
 
     def describe(self) -> str:
         b = self.backend
@@ -629,7 +746,7 @@ class GrammarStep:
 
     def polish(self, text: str) -> tuple[str, list[Change], list[Note]]:
         """Post-edit rules then the backend, on one string."""
-        text, changes = apply_postedit(text)
+        text, changes = apply_postedit(text, self.rules)
         notes: list[Note] = []
         for _round in range(2):
             text, more, notes = self._correct(text)
@@ -638,22 +755,26 @@ class GrammarStep:
                 break
             # A split word can reveal a post-edit pattern ("Theseproblems has" ->
             # "These problems has"): run the rules again on the checker's output.
-            text, again = apply_postedit(text)
+            text, again = apply_postedit(text, self.rules)
             changes.extend(again)
             if not again:
                 break
+        # Rewrites that would change content are offered, never made.
+        notes = suggestions(text, self.rules) + notes
         return text, changes, notes
 
     def _correct(self, text: str) -> tuple[str, list[Change], list[Note]]:
         backend = self.backend
         try:
-            return correct(text, backend, self.words)
+            return correct(text, backend, self.words, self.disabled, self.extra_auto,
+                           self.protected)
         except BackendUnavailable as exc:
             with self._lock:
                 if self._backend is backend:
                     self._fall_back(str(exc))
             note = self.fallback_note()
-            text, changes, notes = correct(text, self.backend, self.words)
+            text, changes, notes = correct(text, self.backend, self.words, self.disabled,
+                                           self.extra_auto, self.protected)
             if note is not None:
                 notes.insert(0, note)
             return text, changes, notes

@@ -2,8 +2,10 @@
 
 The rules are data: ``pipeline/data/postedit_rules.tsv`` with the columns
 ``id, kind, pattern, replacement, message, example_before, example_after``.
-``kind`` is ``regex`` (Python ``re`` syntax; the replacement may use ``\\1``) or
-``literal`` (an exact, case-sensitive phrase matched at word boundaries). ``%HAN%`` in a
+``kind`` is ``regex`` (Python ``re`` syntax; the replacement may use ``\\1``, or be
+``%CAPITALIZE%``: the match with a capital first letter), ``literal`` (an exact,
+case-sensitive phrase matched at word boundaries) or ``suggest`` (a regex whose rewrite is
+only offered to the reviewer as a Note, never applied: it would change content). ``%HAN%`` in a
 pattern stands for the Chinese character ranges, to use inside ``[...]``. Rules run in
 file order, each on the output of the one before; every edit becomes a ``Change``.
 
@@ -24,11 +26,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .model import Change
+from .model import Change, Note, Severity
 
 STEP = "grammar"
+SUGGESTION = "grammar-suggestion"  # the Note code of a suggest rule
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RE = re.compile(f"[{HAN}]")
+CAPITALIZE = "%CAPITALIZE%"  # a replacement: the match with a capital first letter
+KINDS = ("regex", "literal", "suggest")
 COLUMNS = ["id", "kind", "pattern", "replacement", "message", "example_before", "example_after"]
 
 # What edits never touch: URLs, e-mail addresses, domain and file names.
@@ -104,7 +109,9 @@ class PostEditRule:
     regex: re.Pattern[str]
 
     def expand(self, m: re.Match[str]) -> str:
-        return m.expand(self.replacement) if self.kind == "regex" else self.replacement
+        if self.replacement == CAPITALIZE:
+            return m.group(0)[:1].upper() + m.group(0)[1:]
+        return m.expand(self.replacement) if self.kind != "literal" else self.replacement
 
 
 def _compile(kind: str, pattern: str) -> re.Pattern[str]:
@@ -133,8 +140,9 @@ def parse_rules(text: str, source: str = "postedit_rules.tsv") -> list[PostEditR
         if len(cols) != len(COLUMNS):
             raise ValueError(f"{source}:{n}: {len(cols)} columns, expected {len(COLUMNS)}")
         rid, kind, pattern, replacement, message, before, after = cols
-        if kind not in ("regex", "literal"):
-            raise ValueError(f"{source}:{n}: kind must be regex or literal, not {kind!r}")
+        if kind not in KINDS:
+            raise ValueError(f"{source}:{n}: kind must be one of {', '.join(KINDS)}, "
+                             f"not {kind!r}")
         if rid in seen:
             raise ValueError(f"{source}:{n}: duplicate rule id {rid!r}")
         if not pattern:
@@ -158,7 +166,10 @@ def load_rules(path: Path | None = None) -> tuple[PostEditRule, ...]:
 
 
 def apply_rule(rule: PostEditRule, text: str, changes: list[Change]) -> str:
-    """Apply one rule to ``text`` (guards included), appending a Change per edit."""
+    """Apply one rule to ``text`` (guards included), appending a Change per edit.
+    A ``suggest`` rule never edits: see :func:`suggestions`."""
+    if rule.kind == "suggest":
+        return text
     spans: list[tuple[int, int]] | None = None  # computed on the first match only
 
     def replace(m: re.Match[str]) -> str:
@@ -175,6 +186,26 @@ def apply_rule(rule: PostEditRule, text: str, changes: list[Change]) -> str:
         return new
 
     return rule.regex.sub(replace, text)
+
+
+def suggestions(text: str, rules: Sequence[PostEditRule] | None = None) -> list[Note]:
+    """Notes for the reviewer from the ``suggest`` rules: a rewrite that changes content
+    ("Dear Amazon Team," -> "Dear Seller Performance Team,") is the reviewer's call."""
+    notes: list[Note] = []
+    for rule in rules if rules is not None else load_rules():
+        if rule.kind != "suggest":
+            continue
+        spans: list[tuple[int, int]] | None = None
+        for m in rule.regex.finditer(text):
+            if spans is None:
+                spans = protected_spans(text)
+            if overlaps(m.start(), m.end(), spans) or next_to_chinese(text, m.start(), m.end()):
+                continue
+            old, new = m.group(0).strip(), rule.expand(m).strip()
+            if old != new:
+                notes.append(Note(SUGGESTION, f"“{old}” → “{new}”: {rule.message}",
+                                  Severity.INFO, STEP))
+    return notes
 
 
 def apply_postedit(text: str, rules: Sequence[PostEditRule] | None = None) -> tuple[str, list[Change]]:

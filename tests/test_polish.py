@@ -26,7 +26,7 @@ DRAFT_LINES = [
     "",
 ]
 POLISHED_LINES = [
-    "Dear Seller Performance Team,",
+    "Dear Amazon:",  # the addressee is the reviewer's call: a suggestion (#17)
     "",
     "We have received your notification, our ODR is too high. In many cases the buyer did not "
     "receive the item.",
@@ -108,7 +108,7 @@ def test_docx_outputs(tmp_path: Path) -> None:
     pol = docx.Document(str(result.outputs["polished"]))
     paras = [p.text for p in pol.paragraphs]
     assert paras[:4] == [
-        "Dear Seller Performance Team,",
+        "Dear Amazon:",
         "We have received your notification, our ODR is too high. In many cases the buyer "
         "did not receive the item.",
         "",
