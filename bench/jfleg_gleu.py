@@ -182,7 +182,7 @@ def main() -> None:
         base, hyps, edits, notes, dt = run("polish", make_step)
         n_edits, n_notes = sum(edits.values()), sum(notes.values())
         print(f"{'pipeline polish':34s} GLEU {base:6.2f}   ({dt:.1f} s; {n_edits} automatic "
-              f"edits in {sum(1 for a, b in zip(inputs, hyps) if a != b)} sentences, "
+              f"edits in {sum(1 for a, b in zip(inputs, hyps, strict=True) if a != b)} sentences, "
               f"{n_notes} suggestions left to the reviewer)")
         if args.save:
             args.save.write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
