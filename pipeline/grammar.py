@@ -539,6 +539,29 @@ def spelling_fix(text: str, f: Finding) -> str | None:
     return best[0].upper() + best[1:] if word[0].isupper() else best
 
 
+_FIRST_WORD = re.compile(r"([\"'“‘(\[]?)([a-z]+)\b(?![\w'’@.-]*[A-Z0-9@])")
+
+
+def capitalize_start(text: str) -> tuple[str, list[Change]]:
+    """Capitalise the first word of a sentence that starts the text in lower case
+    ("in my opinion, ..." -> "In my opinion, ..."); Harper misses the first sentence of a
+    text. Only a complete sentence (it ends with . ! or ?) whose first word is a common
+    English word: a lower-case list item ("refunded the buyer;") or a brand stays."""
+    stripped = text.rstrip(" \t\"'”’)")
+    if not stripped.endswith((".", "!", "?")):
+        return text, []
+    lead = len(text) - len(text.lstrip())
+    m = _FIRST_WORD.match(text, lead)
+    if m is None or wordsplit.word_count(m.group(2)) < COMMON_WORD or m.group(2) == "i":
+        return text, []
+    a, b = m.span(2)
+    new = m.group(2)[0].upper() + m.group(2)[1:]
+    before, after = edit_context(text, a, b, new)
+    change = Change("harper:SentenceStart", before, after,
+                    "a sentence starts with a capital letter", STEP)
+    return text[:a] + new + text[b:], [change]
+
+
 def capitalization_ok(text: str, f: Finding, new: str) -> bool:
     """Only "we" -> "We" at a real sentence start, or "i" -> "I"."""
     if f.text == "i" and new == "I":
@@ -746,7 +769,11 @@ class GrammarStep:
 
     def polish(self, text: str) -> tuple[str, list[Change], list[Note]]:
         """Post-edit rules then the backend, on one string."""
-        text, changes = apply_postedit(text, self.rules)
+        changes: list[Change] = []
+        if "SentenceStart" not in self.disabled:  # before the rules: "in fact we" needs it
+            text, changes = capitalize_start(text)
+        text, more = apply_postedit(text, self.rules)
+        changes.extend(more)
         notes: list[Note] = []
         for _round in range(2):
             text, more, notes = self._correct(text)
@@ -759,6 +786,9 @@ class GrammarStep:
             changes.extend(again)
             if not again:
                 break
+        if "SentenceStart" not in self.disabled:
+            text, cap = capitalize_start(text)
+            changes.extend(cap)
         # Rewrites that would change content are offered, never made.
         notes = suggestions(text, self.rules) + notes
         return text, changes, notes
