@@ -24,6 +24,7 @@ words.
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -40,6 +41,7 @@ from .errors import InputError
 from .model import Change, Document, Note, Severity
 from .postedit import (
     apply_postedit,
+    apply_postedit_many,
     edit_context,
     load_rules,
     next_to_chinese,
@@ -495,10 +497,16 @@ def _edits1(word: str) -> set[str]:
 
 
 def spelling_candidates(word: str, suggestions: Sequence[str] = ()) -> list[tuple[float, str]]:
-    """Corrections for a misspelt lower-case ``word``, best first, each with a score:
-    log10 of its corpus frequency minus ``SPELL_EDIT_COST`` per edit (a noisy-channel
-    ranking). Candidates: the checker's suggestions plus every dictionary word one edit
-    away; at most two edits."""
+    """Corrections for a misspelt ``word``, best first, each with a score: log10 of its
+    corpus frequency minus ``SPELL_EDIT_COST`` per edit (a noisy-channel ranking).
+    Candidates: the checker's suggestions plus every dictionary word one edit away; at
+    most two edits (three for words of 8+ letters)."""
+    return list(_spelling_candidates(word.lower(), tuple(suggestions)))
+
+
+@lru_cache(maxsize=4096)
+def _spelling_candidates(word: str, suggestions: tuple[str, ...]) -> tuple[tuple[float, str], ...]:
+    """Cached: the same misspelling recurs across passes and sentences."""
     low = word.lower()
     cands = {s.lower() for s in suggestions if s.isalpha() and s[1:] == s[1:].lower()}
     cands.update(e for e in _edits1(low) if wordsplit.word_count(e) > 0)
@@ -512,7 +520,7 @@ def spelling_candidates(word: str, suggestions: Sequence[str] = ()) -> list[tupl
             continue
         scored.append((math.log10(count) - SPELL_EDIT_COST * d, c))
     scored.sort(key=lambda x: (-x[0], x[1]))
-    return scored
+    return tuple(scored)
 
 
 def spelling_fix(text: str, f: Finding) -> str | None:
@@ -689,6 +697,84 @@ def correct(text: str, backend: GrammarBackend, words: tuple[str, ...] = (),
     return text, changes, unique
 
 
+BATCH_CHARS = 20_000  # texts joined into one Harper call, at most this long
+_SEPARATOR = "\n\n"
+
+
+def check_many(backend: GrammarBackend, texts: Sequence[str]) -> list[list[Finding]]:
+    """``backend.check`` on each text. Harper's cost is mostly per call (~1-2 ms), so
+    texts are joined with blank lines into calls of up to ``BATCH_CHARS`` and the findings
+    mapped back; a finding across a join is dropped. Other backends: one call each."""
+    out: list[list[Finding]] = [[] for _ in texts]
+    if backend.name != "harper":
+        return [backend.check(t) for t in texts]
+    batch: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal batch, size
+        if not batch:
+            return
+        starts: list[int] = []
+        pos = 0
+        for i in batch:
+            starts.append(pos)
+            pos += len(texts[i]) + len(_SEPARATOR)
+        joined = _SEPARATOR.join(texts[i] for i in batch)
+        for f in backend.check(joined):
+            k = bisect.bisect_right(starts, f.start) - 1
+            a = starts[k]
+            if f.end > a + len(texts[batch[k]]):
+                continue  # spans a join
+            out[batch[k]].append(replace(f, start=f.start - a, end=f.end - a))
+        batch, size = [], 0
+
+    for i, t in enumerate(texts):
+        if not t.strip():
+            continue
+        if _SEPARATOR in t or "\r" in t or t != t.strip():
+            out[i] = backend.check(t)  # its own paragraphs or edges: alone
+            continue
+        if size + len(t) > BATCH_CHARS:
+            flush()
+        batch.append(i)
+        size += len(t) + len(_SEPARATOR)
+    flush()
+    return out
+
+
+def correct_many(texts: Sequence[str], backend: GrammarBackend, words: tuple[str, ...] = (),
+                 disabled: Collection[str] = (), extra_auto: Mapping[str, str] | None = None,
+                 protected: Collection[str] = ()) -> list[tuple[str, list[Change], list[Note]]]:
+    """:func:`correct` on many texts at once: each pass checks every text still changing
+    in one batch (:func:`check_many`)."""
+    cur = list(texts)
+    changes: list[list[Change]] = [[] for _ in texts]
+    notes: list[list[Note]] = [[] for _ in texts]
+    seen = [{t} for t in texts]
+    active = list(range(len(texts)))
+    for n in range(MAX_PASSES + 1):
+        if not active:
+            break
+        found = check_many(backend, [cur[i] for i in active])
+        still: list[int] = []
+        for i, findings in zip(active, found, strict=True):
+            edits, notes[i] = plan_edits(cur[i], findings, words, disabled, extra_auto,
+                                         protected)
+            if not edits or n == MAX_PASSES:
+                continue
+            new, made = apply_edits(cur[i], edits)
+            if new in seen[i]:  # an edit undoing another: stop here
+                continue
+            seen[i].add(new)
+            cur[i] = new
+            changes[i].extend(made)
+            still.append(i)
+        active = still
+    return [(cur[i], changes[i], list({(nt.code, nt.message): nt for nt in notes[i]}.values()))
+            for i in range(len(texts))]
+
+
 # ----------------------------------------------------------------------------- the step
 def _glossary_words(glossary: Any) -> list[str]:
     if glossary is None or not hasattr(glossary, "dictionary_words"):
@@ -769,8 +855,60 @@ class GrammarStep:
 
     def polish(self, text: str) -> tuple[str, list[Change], list[Note]]:
         """Post-edit rules then the backend, on one string."""
+        return self.polish_many([text])[0]
+
+    def polish_many(self, texts: Sequence[str]) -> list[tuple[str, list[Change], list[Note]]]:
+        """:meth:`polish` on many strings, with the checker called on all of them at once
+        (Harper: one call per pass instead of one per sentence and pass)."""
+        if self.backend.name != "harper":
+            return [self._polish_one(t) for t in texts]
+        cur: list[str] = []
+        changes: list[list[Change]] = []
+        for text in texts:
+            made: list[Change] = []
+            if "SentenceStart" not in self.disabled:  # before the rules: "in fact we"
+                text, made = capitalize_start(text)
+            cur.append(text)
+            changes.append(made)
+        for i, (text, more) in enumerate(apply_postedit_many(cur, self.rules)):
+            cur[i] = text
+            changes[i].extend(more)
+        notes: list[list[Note]] = [[] for _ in texts]
+        active = list(range(len(texts)))
+        for _round in range(2):
+            if not active:
+                break
+            results = correct_many([cur[i] for i in active], self.backend, self.words,
+                                   self.disabled, self.extra_auto, self.protected)
+            edited: list[int] = []
+            for i, (text, more, found) in zip(active, results, strict=True):
+                cur[i], notes[i] = text, found
+                changes[i].extend(more)
+                if more:
+                    edited.append(i)
+            # A split word can reveal a post-edit pattern ("Theseproblems has" ->
+            # "These problems has"): run the rules again on the checker's output.
+            still: list[int] = []
+            again_all = apply_postedit_many([cur[i] for i in edited], self.rules)
+            for i, (text, again) in zip(edited, again_all, strict=True):
+                cur[i] = text
+                changes[i].extend(again)
+                if again:
+                    still.append(i)
+            active = still
+        return [self._finish(cur[i], changes[i], notes[i]) for i in range(len(texts))]
+
+    def _finish(self, text: str, changes: list[Change],
+                notes: list[Note]) -> tuple[str, list[Change], list[Note]]:
+        if "SentenceStart" not in self.disabled:
+            text, cap = capitalize_start(text)
+            changes.extend(cap)
+        # Rewrites that would change content are offered, never made.
+        return text, changes, suggestions(text, self.rules) + notes
+
+    def _polish_one(self, text: str) -> tuple[str, list[Change], list[Note]]:
         changes: list[Change] = []
-        if "SentenceStart" not in self.disabled:  # before the rules: "in fact we" needs it
+        if "SentenceStart" not in self.disabled:
             text, changes = capitalize_start(text)
         text, more = apply_postedit(text, self.rules)
         changes.extend(more)
@@ -780,18 +918,11 @@ class GrammarStep:
             changes.extend(more)
             if not more:
                 break
-            # A split word can reveal a post-edit pattern ("Theseproblems has" ->
-            # "These problems has"): run the rules again on the checker's output.
             text, again = apply_postedit(text, self.rules)
             changes.extend(again)
             if not again:
                 break
-        if "SentenceStart" not in self.disabled:
-            text, cap = capitalize_start(text)
-            changes.extend(cap)
-        # Rewrites that would change content are offered, never made.
-        notes = suggestions(text, self.rules) + notes
-        return text, changes, notes
+        return self._finish(text, changes, notes)
 
     def _correct(self, text: str) -> tuple[str, list[Change], list[Note]]:
         backend = self.backend
@@ -810,10 +941,10 @@ class GrammarStep:
             return text, changes, notes
 
     def __call__(self, doc: Document) -> Document:
-        for seg in doc.segments:
-            if seg.target is None or seg.reviewed:
-                continue  # untranslated, not Chinese, or a reviewer's wording: left alone
-            new, changes, notes = self.polish(seg.target)
+        # Untranslated, not Chinese, or a reviewer's wording: left alone.
+        segs = [seg for seg in doc.segments if seg.target is not None and not seg.reviewed]
+        for seg, (new, changes, notes) in zip(
+                segs, self.polish_many([str(seg.target) for seg in segs]), strict=True):
             seg.target = new
             seg.changes.extend(changes)
             seg.notes.extend(notes)
@@ -851,6 +982,39 @@ def polish_text(text: str, backend: str = "harper", languagetool_url: str | None
         if note is not None:
             notes.insert(0, note)
     return text, changes, notes
+
+
+def polish_texts(texts: Sequence[str], *, step: GrammarStep,
+                 normalize_terms: bool = True) -> list[tuple[str, list[Change], list[Note]]]:
+    """:func:`polish_text` on many strings with one step, the checker called in batches
+    (what `pipeline polish` runs on a document's sentences)."""
+    pre: list[tuple[str, list[Change]]] = [_normalize(t, step.glossary, normalize_terms)
+                                           for t in texts]
+    out = []
+    for (_, changes), (text, more, notes) in zip(
+            pre, step.polish_many([t for t, _ in pre]), strict=True):
+        if step.fallback and not any(n.code == "grammar-fallback" for n in notes):
+            note = step.fallback_note()
+            if note is not None:
+                notes.insert(0, note)
+        out.append((text, changes + more, notes))
+    return out
+
+
+def _normalize(text: str, gloss: Any, enabled: bool) -> tuple[str, list[Change]]:
+    """Glossary normalisation: wrong renderings to the Amazon term."""
+    changes: list[Change] = []
+    if enabled and gloss is not None:
+        # Glossary.normalize(text) -> (text, changes); normalize_text may return the text only.
+        fn = getattr(gloss, "normalize", None) or getattr(gloss, "normalize_text", None)
+        if fn is not None:
+            result = fn(text)
+            if isinstance(result, tuple):
+                text = result[0]
+                changes.extend(_as_change(c) for c in result[1])
+            else:
+                text = str(result)
+    return text, changes
 
 
 def _as_change(c: Any) -> Change:

@@ -76,7 +76,7 @@ def _dictionary() -> dict[str, int]:
 
 def word_count(word: str) -> int:
     """The corpus count of ``word`` (lower-cased) in the frequency dictionary, 0 if absent."""
-    return _dictionary().get(word.lower(), 0)
+    return (_counts if _counts is not None else _dictionary()).get(word.lower(), 0)
 
 
 def is_plain_word(word: str) -> bool:
