@@ -58,7 +58,10 @@ class PolishResult:
             "segments": counts["segments"],
             "changed_segments": sum(1 for s in self.document.segments
                                     if s.target is not None and s.target != s.source),
-            "changes": self.changes,
+            "changes": self.changes,  # automatic edits
+            # Findings left to the reviewer as a suggestion (a grammar note), out of "notes".
+            "suggestions": sum(1 for s in self.document.segments for n in s.notes
+                               if n.code.startswith("grammar-") and n.code != "grammar-fallback"),
             "notes": self.notes,
             "lines": self.lines,
             "timings_s": self.timings,

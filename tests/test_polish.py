@@ -59,6 +59,8 @@ def test_txt_one_output_line_per_input_line(tmp_path: Path, newline: str) -> Non
     assert report["mode"] == "polish"
     assert report["grammar"].startswith("harper")
     assert report["summary"]["changes"] == result.changes > 0
+    # "Dear amazon:" -> the addressee is a suggestion for the reviewer, counted apart.
+    assert 1 <= report["summary"]["suggestions"] <= report["summary"]["notes"]
     seg_ids = [s["id"] for s in report["segments"]]
     assert "line5#0" in seg_ids and "line5#1" in seg_ids  # one row per sentence
     chinese = [s for s in report["segments"] if s["id"] == "line7#0"][0]
