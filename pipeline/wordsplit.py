@@ -27,6 +27,7 @@ import math
 import re
 import threading
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 from importlib import resources
 
 MIN_COUNT = 1_000_000  # corpus count a 4+ letter part needs (the median entry is ~230k)
@@ -117,6 +118,7 @@ def _log_p(word: str) -> float:
     return math.log10(10.0 / (_total * 10 ** len(word)))
 
 
+@lru_cache(maxsize=4096)
 def segment(stem: str) -> str:
     """The likeliest way to write ``stem`` as words (spaces inserted, letters unchanged):
     the split with the highest product of word probabilities (Viterbi over positions)."""
@@ -158,6 +160,17 @@ def _rare_join_split(stem: str) -> str | None:
     return best[1]
 
 
+def _lowered(protected: Collection[str]) -> frozenset[str]:
+    if isinstance(protected, frozenset):
+        return _lowered_cached(protected)
+    return frozenset(p.lower() for p in protected)
+
+
+@lru_cache(maxsize=16)
+def _lowered_cached(protected: frozenset[str]) -> frozenset[str]:
+    return frozenset(p.lower() for p in protected)
+
+
 def split_joined(word: str, protected: Collection[str] = (),
                  suggestions: Iterable[str] = ()) -> str | None:
     """The split form of a joined ``word`` ("informcustomer’s" -> "inform customer’s",
@@ -169,7 +182,7 @@ def split_joined(word: str, protected: Collection[str] = (),
     ``suggestions`` are the checker's own replacements, used when they are a valid split
     of the same letters.
     """
-    if word in protected or word.lower() in {p.lower() for p in protected}:
+    if word in protected or word.lower() in _lowered(protected):
         return None
     c = _CONTRACTION_RE.match(word)
     if c is not None:
