@@ -570,6 +570,13 @@ def capitalize_start(text: str) -> tuple[str, list[Change]]:
     return text[:a] + new + text[b:], [change]
 
 
+def _fix_log_p(word: str, fix: str) -> float:
+    """log10 P(fix) minus ``SPELL_EDIT_COST`` per edit: comparable with
+    :func:`wordsplit.split_log_p` (a missing space costs nothing there: it is the usual
+    join error, so "aconcern" stays "a concern" and not "concern")."""
+    return wordsplit.log_p(fix) - SPELL_EDIT_COST * _osa_distance(word.lower(), fix.lower())
+
+
 def capitalization_ok(text: str, f: Finding, new: str) -> bool:
     """Only "we" -> "We" at a real sentence start, or "i" -> "I"."""
     if f.text == "i" and new == "I":
@@ -622,15 +629,22 @@ def plan_edits(text: str, findings: Sequence[Finding], words: tuple[str, ...],
             if wordsplit.is_splittable(f.text) and "wordsplit" not in disabled:
                 split = wordsplit.split_joined(f.text, protected_words,
                                                [r for r in f.replacements if " " in r])
+            fix = None
+            if f.auto and f.text.lower() not in protected_words and (
+                    f.category == "spelling" or split is not None):
+                fix = spelling_fix(text, f)
+            if split is not None and fix is not None and \
+                    _fix_log_p(f.text, fix) > wordsplit.split_log_p(split):
+                split = None  # "langage" is "language", not "lang age"
             if split is not None:
                 edits.append(_Edit(f.start, f.end, split, "wordsplit",
                                    f"joined words split ({tag})"))
                 continue
-            fix = None
-            if f.category == "spelling" and f.auto and f.text.lower() not in protected_words:
-                fix = spelling_fix(text, f)
-            if fix is not None:
+            if fix is not None and f.category == "spelling":
                 edits.append(_Edit(f.start, f.end, fix, tag, f.message))
+                continue
+            if fix is not None:  # a split the checker suggested that is really a misspelling
+                edits.append(_Edit(f.start, f.end, fix, f"{f.source}:SpellCheck", f.message))
                 continue
             if f.category == "spelling" and f.text.isalpha() and f.text[1:].islower():
                 ranked = [c for _, c in spelling_candidates(f.text, f.replacements)[:3]]

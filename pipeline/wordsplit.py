@@ -109,7 +109,12 @@ def valid_split(word: str, candidate: str) -> bool:
     return all(_valid_part(p) for p in parts)
 
 
-def _log_p(word: str) -> float:
+def split_log_p(split: str) -> float:
+    """log10 probability of a split ("many cases"): the sum over its words."""
+    return sum(log_p(w) for w in re.split(r"\s+", re.sub(r"['’]s$", "", split.strip())) if w)
+
+
+def log_p(word: str) -> float:
     """log10 probability of a word in the corpus; unknown words get a length penalty."""
     counts = _dictionary()
     c = counts.get(word.lower(), 0)
@@ -126,7 +131,7 @@ def segment(stem: str) -> str:
     best: list[tuple[float, int]] = [(0.0, 0)] + [(-math.inf, 0)] * n
     for j in range(1, n + 1):
         for i in range(max(0, j - 24), j):
-            score = best[i][0] + _log_p(stem[i:j])
+            score = best[i][0] + log_p(stem[i:j])
             if score > best[j][0]:
                 best[j] = (score, i)
     parts: list[str] = []

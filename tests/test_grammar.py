@@ -356,6 +356,9 @@ def test_glossary_terms_are_never_split_or_respelt() -> None:
     ("We recieved the complain from a chinese buyer.",
      "We received the complain from a Chinese buyer."),
     ("Our team is more stronger now.", "Our team is stronger now."),
+    # A misspelling is not a join: "lang age", "import and" lose to the correction.
+    ("We wrote it in plain langage.", "We wrote it in plain language."),
+    ("It is importand to check.", "It is important to check."),
 ])
 def test_learner_errors_fixed(step: GrammarStep, before: str, after: str) -> None:
     assert polish(step, before) == after
