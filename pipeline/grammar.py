@@ -94,6 +94,14 @@ HARPER_AUTO: dict[str, str] = {
     "AdjectiveDoubleDegree": "grammar",
     "MassNouns": "grammar",
     "OpenCompounds": "grammar",
+    # Typos with one reading: "teh", "dose not", "it`s", "There fore", "Further more".
+    "The": "grammar",
+    "DoesOrDose": "grammar",
+    "WrongApostrophe": "punctuation",
+    "Someone": "grammar",
+    "Therefore": "grammar",
+    "Furthermore": "grammar",
+    "Everybody": "grammar",
     "SentenceCapitalization": "capitalization",
     "CapitalizePersonalPronouns": "capitalization",
 }
@@ -630,8 +638,7 @@ def plan_edits(text: str, findings: Sequence[Finding], words: tuple[str, ...],
                 split = wordsplit.split_joined(f.text, protected_words,
                                                [r for r in f.replacements if " " in r])
             fix = None
-            if f.auto and f.text.lower() not in protected_words and (
-                    f.category == "spelling" or split is not None):
+            if f.auto and f.text.lower() not in protected_words:
                 fix = spelling_fix(text, f)
             if split is not None and fix is not None and \
                     _fix_log_p(f.text, fix) > wordsplit.split_log_p(split):
