@@ -12,11 +12,15 @@ Backends sit behind one interface, :class:`GrammarBackend` (``check(text) -> [Fi
   in the document (and segment) notes.
 * ``none``: only the post-edit rules.
 
-Only findings of an allow-list of rules are applied (spelling under guards, joined words
-through :mod:`pipeline.wordsplit`, agreement, "did" + base form, punctuation spacing,
-sentence capitalisation, a/an, repeated words); everything else becomes a ``Note`` for
-the reviewer. Edits are applied from the end of the text backwards, then the text is
-checked again until nothing more is applied (at most ``MAX_PASSES`` times). No edit
+Only findings of an allow-list of rules are applied (spelling ranked by word frequency
+and applied only when clearly the likeliest, joined words through
+:mod:`pipeline.wordsplit`, agreement, "did" + base form, punctuation spacing, sentence
+capitalisation, a/an, repeated words, a few one-reading word-form rules); everything else
+becomes a ``Note`` for the reviewer, and rewrites that change content (the addressee) are
+``grammar-suggestion`` notes. Edits are applied from the end of the text backwards, then
+the text is checked again until nothing more is applied (at most ``MAX_PASSES`` times).
+:meth:`GrammarStep.polish_many` / :func:`polish_texts` do this for many sentences at
+once: Harper is called once per pass on all of them (its cost is mostly per call). No edit
 touches a protected span: URLs, e-mail addresses, domain names, anything with a digit
 (B0C1234XYZ, 24H), inner capitals (AtoZ, AliExpress), acronyms (ASIN) and the glossary's
 words.
