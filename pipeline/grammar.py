@@ -12,11 +12,15 @@ Backends sit behind one interface, :class:`GrammarBackend` (``check(text) -> [Fi
   in the document (and segment) notes.
 * ``none``: only the post-edit rules.
 
-Only findings of an allow-list of rules are applied (spelling under guards, joined words
-through :mod:`pipeline.wordsplit`, agreement, "did" + base form, punctuation spacing,
-sentence capitalisation, a/an, repeated words); everything else becomes a ``Note`` for
-the reviewer. Edits are applied from the end of the text backwards, then the text is
-checked again until nothing more is applied (at most ``MAX_PASSES`` times). No edit
+Only findings of an allow-list of rules are applied (spelling ranked by word frequency
+and applied only when clearly the likeliest, joined words through
+:mod:`pipeline.wordsplit`, agreement, "did" + base form, punctuation spacing, sentence
+capitalisation, a/an, repeated words, a few one-reading word-form rules); everything else
+becomes a ``Note`` for the reviewer, and rewrites that change content (the addressee) are
+``grammar-suggestion`` notes. Edits are applied from the end of the text backwards, then
+the text is checked again until nothing more is applied (at most ``MAX_PASSES`` times).
+:meth:`GrammarStep.polish_many` / :func:`polish_texts` do this for many sentences at
+once: Harper is called once per pass on all of them (its cost is mostly per call). No edit
 touches a protected span: URLs, e-mail addresses, domain names, anything with a digit
 (B0C1234XYZ, 24H), inner capitals (AtoZ, AliExpress), acronyms (ASIN) and the glossary's
 words.
@@ -24,20 +28,31 @@ words.
 
 from __future__ import annotations
 
+import bisect
+import math
 import os
 import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
 from . import wordsplit
 from .errors import InputError
 from .model import Change, Document, Note, Severity
-from .postedit import apply_postedit, edit_context, next_to_chinese, overlaps, protected_spans
+from .postedit import (
+    apply_postedit,
+    apply_postedit_many,
+    edit_context,
+    load_rules,
+    next_to_chinese,
+    overlaps,
+    protected_spans,
+    suggestions,
+)
 
 STEP = "grammar"
 BACKENDS = ("harper", "languagetool", "none")
@@ -51,6 +66,7 @@ BUILTIN_WORDS: tuple[str, ...] = (
     "VTR", "LSR", "OTDR", "AHR", "RDR", "NCX", "VOC", "LOA", "SOP", "SOPs", "POA", "POAs",
     "IP", "QC", "A-to-z", "AtoZ", "Amazon", "Amazon's", "Seller Central", "Seller Performance",
     "Seller Support", "Selling Partner Support", "Account Health", "Brand Registry", "Buy Box",
+    "chargeback", "chargebacks", "Chargeback", "Chargebacks",
     "Buy Shipping", "Fulfillment by Amazon", "UPS", "USPS", "FedEx", "DHL", "eBay",
     "AliExpress", "Alibaba", "Shopify", "PayPal", "Walmart", "Temu", "Shein", "Shenzhen",
     "Yiwu", "Guangzhou",
@@ -72,9 +88,31 @@ HARPER_AUTO: dict[str, str] = {
     "Everyday": "grammar",
     "CorrectNumberSuffix": "grammar",
     "CommaFixes": "punctuation",
+    "DiscourseMarkers": "punctuation",
+    # Measured on JFLEG dev (bench/jfleg_gleu.py --try-notes): right in every case seen;
+    # applied only when Harper offers exactly one replacement (see _ONE_SUGGESTION).
+    "ThenThan": "grammar",
+    "ThereToTheir": "grammar",
+    "ToTwoToo": "grammar",
+    "RegularIrregulars": "grammar",
+    "AdjectiveDoubleDegree": "grammar",
+    "MassNouns": "grammar",
+    "OpenCompounds": "grammar",
+    # Typos with one reading: "teh", "dose not", "it`s", "There fore", "Further more".
+    "The": "grammar",
+    "DoesOrDose": "grammar",
+    "WrongApostrophe": "punctuation",
+    "Someone": "grammar",
+    "Therefore": "grammar",
+    "Furthermore": "grammar",
+    "Everybody": "grammar",
     "SentenceCapitalization": "capitalization",
     "CapitalizePersonalPronouns": "capitalization",
 }
+# Rules applied only when Harper has exactly one replacement, of one word ("choosed" has
+# two, "chose"/"chosen": a note; "every stuff" -> "every piece of stuff": a note).
+_ONE_SUGGESTION = frozenset({"ThenThan", "ThereToTheir", "ToTwoToo", "RegularIrregulars",
+                             "AdjectiveDoubleDegree", "MassNouns"})
 # Harper's lint kinds that are worth a warning when reported (the rest are info).
 _WARN_KINDS = {"Spelling", "Agreement", "Grammar", "Typo", "Punctuation", "Capitalization",
                "Repetition", "WordChoice"}
@@ -399,19 +437,29 @@ def guarded_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
     return spans
 
 
+_CONTEXT = 400  # characters before a position that decide whether a sentence starts there
+_SENTENCE_END = re.compile(r"(\S*?)([.!?]+)[\"'”’)\]]*$")
+
+
 def at_sentence_start(text: str, pos: int) -> bool:
     """True if ``pos`` starts a sentence: text or line start, or after a real sentence end
     (a full stop after an ordinary word, not after "Ltd.", "e.g.", "3."; or ! or ?)."""
-    prefix = text[:pos].rstrip(" \t\"'“‘([")
-    if not prefix:
+    # Only the last few hundred characters matter: looking at the whole prefix made
+    # sentence splitting quadratic on a long single-line paragraph.
+    j = pos
+    while j > 0 and text[j - 1] in " \t\"'“‘([":
+        j -= 1
+    if j == 0:
         return True
+    prefix = text[max(0, j - _CONTEXT):j]
     if prefix.endswith(("\n", "\r")):
         # A line break starts a sentence only after a blank line, a sentence end or a
         # colon (a soft break inside a sentence does not).
         before = prefix.rstrip()
         return not before or before.endswith((".", "!", "?", ":", "\n")) or \
             prefix.rstrip(" \t").endswith(("\n\n", "\r\n\r\n"))
-    m = re.search(r"(\S*?)([.!?]+)[\"'”’)\]]*$", prefix)
+    k = max(prefix.rfind(" "), prefix.rfind("\t"), prefix.rfind("\n"), prefix.rfind("\r")) + 1
+    m = _SENTENCE_END.search(prefix, k)  # within the last token only
     if m is None:
         return False
     if "!" in m.group(2) or "?" in m.group(2):
@@ -444,28 +492,101 @@ def _osa_distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+SPELL_EDIT_COST = 2.0  # log10 units of corpus frequency one letter edit costs
+SPELL_MARGIN = 1.0  # the best candidate must beat the next by this much (a factor of 10)
+COMMON_WORD = 100_000  # a word this frequent is a real word, never "corrected"
+
+
+def _edits1(word: str) -> set[str]:
+    """Every string one edit (delete, transpose, replace, insert) from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+    out.update(a + c + b[1:] for a, b in splits if b for c in _LETTERS)
+    out.update(a + c + b for a, b in splits for c in _LETTERS)
+    return out
+
+
+def spelling_candidates(word: str, suggestions: Sequence[str] = ()) -> list[tuple[float, str]]:
+    """Corrections for a misspelt ``word``, best first, each with a score: log10 of its
+    corpus frequency minus ``SPELL_EDIT_COST`` per edit (a noisy-channel ranking).
+    Candidates: the checker's suggestions plus every dictionary word one edit away; at
+    most two edits (three for words of 8+ letters)."""
+    return list(_spelling_candidates(word.lower(), tuple(suggestions)))
+
+
+@lru_cache(maxsize=4096)
+def _spelling_candidates(word: str, suggestions: tuple[str, ...]) -> tuple[tuple[float, str], ...]:
+    """Cached: the same misspelling recurs across passes and sentences."""
+    low = word.lower()
+    cands = {s.lower() for s in suggestions if s.isalpha() and s[1:] == s[1:].lower()}
+    cands.update(e for e in _edits1(low) if wordsplit.word_count(e) > 0)
+    scored: list[tuple[float, str]] = []
+    for c in cands:
+        count = wordsplit.word_count(c)
+        if count <= 0 or c == low:
+            continue
+        d = _osa_distance(low, c)
+        if d > (3 if len(low) >= 8 else 2):  # "imidiatly" -> "immediately" is 3
+            continue
+        scored.append((math.log10(count) - SPELL_EDIT_COST * d, c))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return tuple(scored)
+
+
 def spelling_fix(text: str, f: Finding) -> str | None:
-    """The checker's first suggestion for a misspelt word, when it is safe to apply:
-    a lower-case word (or capitalised only at a sentence start) of 4+ letters, one edit
-    away from a suggestion with the same first letter and case, and not a word the
-    frequency dictionary knows (so real words the checker lacks stay)."""
+    """The correction of a misspelt word, when it is safe to apply: a lower-case word (or
+    capitalised only at a sentence start) of 3+ letters that the frequency dictionary
+    does not know as a common word, and a best candidate (see
+    :func:`spelling_candidates`) at least ten times likelier than the next one."""
     word = f.text
-    if not f.replacements or not re.fullmatch(r"[A-Za-z]{4,}", word):
+    if not re.fullmatch(r"[A-Za-z]{3,}", word):
         return None
     if word[1:] != word[1:].lower():
         return None
     if word[0].isupper() and not at_sentence_start(text, f.start):
         return None  # likely a name
-    sug = f.replacements[0]
-    if not re.fullmatch(r"[A-Za-z]+", sug) or sug[1:] != sug[1:].lower():
+    if wordsplit.word_count(word) >= COMMON_WORD:
         return None
-    if sug[0] != (sug[0].upper() if word[0].isupper() else sug[0].lower()):
+    ranked = spelling_candidates(word, f.replacements)
+    if not ranked:
         return None
-    if sug[0].lower() != word[0].lower() or _osa_distance(word.lower(), sug.lower()) != 1:
-        return None
-    if wordsplit.word_count(word) >= 100_000:
-        return None
-    return sug
+    margin = SPELL_MARGIN if len(word) > 3 else 1.5 * SPELL_MARGIN  # "hte" -> "the"
+    if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < margin:
+        return None  # too close to call: a suggestion for the reviewer
+    best = ranked[0][1]
+    return best[0].upper() + best[1:] if word[0].isupper() else best
+
+
+_FIRST_WORD = re.compile(r"([\"'“‘(\[]?)([a-z]+)\b(?![\w'’@.-]*[A-Z0-9@])")
+
+
+def capitalize_start(text: str) -> tuple[str, list[Change]]:
+    """Capitalise the first word of a sentence that starts the text in lower case
+    ("in my opinion, ..." -> "In my opinion, ..."); Harper misses the first sentence of a
+    text. Only a complete sentence (it ends with . ! or ?) whose first word is a common
+    English word: a lower-case list item ("refunded the buyer;") or a brand stays."""
+    stripped = text.rstrip(" \t\"'”’)")
+    if not stripped.endswith((".", "!", "?")):
+        return text, []
+    lead = len(text) - len(text.lstrip())
+    m = _FIRST_WORD.match(text, lead)
+    if m is None or wordsplit.word_count(m.group(2)) < COMMON_WORD or m.group(2) == "i":
+        return text, []
+    a, b = m.span(2)
+    new = m.group(2)[0].upper() + m.group(2)[1:]
+    before, after = edit_context(text, a, b, new)
+    change = Change("harper:SentenceStart", before, after,
+                    "a sentence starts with a capital letter", STEP)
+    return text[:a] + new + text[b:], [change]
+
+
+def _fix_log_p(word: str, fix: str) -> float:
+    """log10 P(fix) minus ``SPELL_EDIT_COST`` per edit: comparable with
+    :func:`wordsplit.split_log_p` (a missing space costs nothing there: it is the usual
+    join error, so "aconcern" stays "a concern" and not "concern")."""
+    return wordsplit.log_p(fix) - SPELL_EDIT_COST * _osa_distance(word.lower(), fix.lower())
 
 
 def capitalization_ok(text: str, f: Finding, new: str) -> bool:
@@ -493,36 +614,65 @@ def _note_for(f: Finding) -> Note:
     return Note(f"grammar-{f.category}", text, f.severity, STEP)
 
 
-def plan_edits(text: str, findings: Sequence[Finding],
-               words: tuple[str, ...]) -> tuple[list[_Edit], list[Note]]:
-    """Decide, for each finding, an automatic edit, a note, or nothing (protected span)."""
+def plan_edits(text: str, findings: Sequence[Finding], words: tuple[str, ...],
+               disabled: Collection[str] = (),
+               extra_auto: Mapping[str, str] | None = None,
+               protected: Collection[str] = ()) -> tuple[list[_Edit], list[Note]]:
+    """Decide, for each finding, an automatic edit, a note, or nothing (protected span).
+
+    ``disabled`` names rules never applied (their findings become notes; "wordsplit" turns
+    the joined-word splitter off); ``extra_auto`` maps more rules to a category to apply
+    automatically. Both are for measuring (bench/jfleg_gleu.py). ``protected`` holds more
+    words never split or respelt: the words of the glossary's terms ("chargeback")."""
     guarded = guarded_spans(text, words)
-    protected_words = frozenset(words)
+    protected_words = frozenset(words) | frozenset(protected)
     edits: list[_Edit] = []
     notes: list[Note] = []
     for f in findings:
         if overlaps(f.start, f.end, guarded) or next_to_chinese(text, f.start, f.end):
             continue
+        if extra_auto and f.rule in extra_auto and not f.auto:
+            f = replace(f, auto=True, category=extra_auto[f.rule])
+        if disabled and f.rule in disabled and f.auto:
+            f = replace(f, auto=False)
         tag = f"{f.source}:{f.rule}"
         if f.category in ("spelling", "split"):
             split = None
-            if wordsplit.is_plain_word(f.text):
+            if wordsplit.is_splittable(f.text) and "wordsplit" not in disabled:
                 split = wordsplit.split_joined(f.text, protected_words,
                                                [r for r in f.replacements if " " in r])
+            fix = None
+            if f.auto and f.text.lower() not in protected_words:
+                fix = spelling_fix(text, f)
+            if split is not None and fix is not None and \
+                    _fix_log_p(f.text, fix) > wordsplit.split_log_p(split):
+                split = None  # "langage" is "language", not "lang age"
             if split is not None:
                 edits.append(_Edit(f.start, f.end, split, "wordsplit",
                                    f"joined words split ({tag})"))
                 continue
-            fix = spelling_fix(text, f) if f.category == "spelling" and f.auto else None
-            if fix is not None:
+            if fix is not None and f.category == "spelling":
                 edits.append(_Edit(f.start, f.end, fix, tag, f.message))
                 continue
+            if fix is not None:  # a split the checker suggested that is really a misspelling
+                edits.append(_Edit(f.start, f.end, fix, f"{f.source}:SpellCheck", f.message))
+                continue
+            if f.category == "spelling" and f.text.isalpha() and f.text[1:].islower():
+                ranked = [c for _, c in spelling_candidates(f.text, f.replacements)[:3]]
+                if ranked:  # the likeliest corrections first
+                    cap = f.text[0].isupper()
+                    f = replace(f, replacements=[c[0].upper() + c[1:] if cap else c
+                                                 for c in ranked])
             note = _note_for(f)
             if f.text[:1].isupper() and not at_sentence_start(text, f.start):
                 note.severity = Severity.INFO  # most likely a name (Huaqiang, Yiwu)
             notes.append(note)
             continue
         if not f.auto or not f.replacements:
+            notes.append(_note_for(f))
+            continue
+        if f.rule in _ONE_SUGGESTION and f.source == "harper" and (
+                len(f.replacements) != 1 or " " in f.replacements[0].strip()):
             notes.append(_note_for(f))
             continue
         new = f.replacements[0]
@@ -550,14 +700,16 @@ def apply_edits(text: str, edits: Sequence[_Edit]) -> tuple[str, list[Change]]:
     return out, changes
 
 
-def correct(text: str, backend: GrammarBackend,
-            words: tuple[str, ...] = ()) -> tuple[str, list[Change], list[Note]]:
+def correct(text: str, backend: GrammarBackend, words: tuple[str, ...] = (),
+            disabled: Collection[str] = (), extra_auto: Mapping[str, str] | None = None,
+            protected: Collection[str] = ()) -> tuple[str, list[Change], list[Note]]:
     """Check, apply the allowed fixes, re-check until stable; notes from the last check."""
     changes: list[Change] = []
     notes: list[Note] = []
     seen = {text}
     for n in range(MAX_PASSES + 1):
-        edits, notes = plan_edits(text, backend.check(text), words)
+        edits, notes = plan_edits(text, backend.check(text), words, disabled, extra_auto,
+                                  protected)
         if not edits or n == MAX_PASSES:
             break
         new, made = apply_edits(text, edits)
@@ -570,11 +722,96 @@ def correct(text: str, backend: GrammarBackend,
     return text, changes, unique
 
 
+BATCH_CHARS = 20_000  # texts joined into one Harper call, at most this long
+_SEPARATOR = "\n\n"
+
+
+def check_many(backend: GrammarBackend, texts: Sequence[str]) -> list[list[Finding]]:
+    """``backend.check`` on each text. Harper's cost is mostly per call (~1-2 ms), so
+    texts are joined with blank lines into calls of up to ``BATCH_CHARS`` and the findings
+    mapped back; a finding across a join is dropped. Other backends: one call each."""
+    out: list[list[Finding]] = [[] for _ in texts]
+    if backend.name != "harper":
+        return [backend.check(t) for t in texts]
+    batch: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal batch, size
+        if not batch:
+            return
+        starts: list[int] = []
+        pos = 0
+        for i in batch:
+            starts.append(pos)
+            pos += len(texts[i]) + len(_SEPARATOR)
+        joined = _SEPARATOR.join(texts[i] for i in batch)
+        for f in backend.check(joined):
+            k = bisect.bisect_right(starts, f.start) - 1
+            a = starts[k]
+            if f.end > a + len(texts[batch[k]]):
+                continue  # spans a join
+            out[batch[k]].append(replace(f, start=f.start - a, end=f.end - a))
+        batch, size = [], 0
+
+    for i, t in enumerate(texts):
+        if not t.strip():
+            continue
+        if _SEPARATOR in t or "\r" in t or t != t.strip():
+            out[i] = backend.check(t)  # its own paragraphs or edges: alone
+            continue
+        if size + len(t) > BATCH_CHARS:
+            flush()
+        batch.append(i)
+        size += len(t) + len(_SEPARATOR)
+    flush()
+    return out
+
+
+def correct_many(texts: Sequence[str], backend: GrammarBackend, words: tuple[str, ...] = (),
+                 disabled: Collection[str] = (), extra_auto: Mapping[str, str] | None = None,
+                 protected: Collection[str] = ()) -> list[tuple[str, list[Change], list[Note]]]:
+    """:func:`correct` on many texts at once: each pass checks every text still changing
+    in one batch (:func:`check_many`)."""
+    cur = list(texts)
+    changes: list[list[Change]] = [[] for _ in texts]
+    notes: list[list[Note]] = [[] for _ in texts]
+    seen = [{t} for t in texts]
+    active = list(range(len(texts)))
+    for n in range(MAX_PASSES + 1):
+        if not active:
+            break
+        found = check_many(backend, [cur[i] for i in active])
+        still: list[int] = []
+        for i, findings in zip(active, found, strict=True):
+            edits, notes[i] = plan_edits(cur[i], findings, words, disabled, extra_auto,
+                                         protected)
+            if not edits or n == MAX_PASSES:
+                continue
+            new, made = apply_edits(cur[i], edits)
+            if new in seen[i]:  # an edit undoing another: stop here
+                continue
+            seen[i].add(new)
+            cur[i] = new
+            changes[i].extend(made)
+            still.append(i)
+        active = still
+    return [(cur[i], changes[i], list({(nt.code, nt.message): nt for nt in notes[i]}.values()))
+            for i in range(len(texts))]
+
+
 # ----------------------------------------------------------------------------- the step
 def _glossary_words(glossary: Any) -> list[str]:
     if glossary is None or not hasattr(glossary, "dictionary_words"):
         return []
     return [str(w) for w in glossary.dictionary_words()]
+
+
+def _glossary_terms(glossary: Any) -> list[str]:
+    """Every term's canonical English (one-word terms and the words of longer ones)."""
+    if glossary is None:
+        return []
+    return [str(getattr(t, "canonical", "") or "") for t in getattr(glossary, "terms", ())]
 
 
 class GrammarStep:
@@ -583,7 +820,9 @@ class GrammarStep:
     name = "grammar"
 
     def __init__(self, backend: str = "harper", languagetool_url: str | None = None,
-                 glossary: Any = None, *, timeout: float = LANGUAGETOOL_TIMEOUT_S) -> None:
+                 glossary: Any = None, *, timeout: float = LANGUAGETOOL_TIMEOUT_S,
+                 disabled: Collection[str] = (),
+                 extra_auto: Mapping[str, str] | None = None) -> None:
         if backend not in BACKENDS:
             raise InputError(f"unknown grammar backend {backend!r} ({', '.join(BACKENDS)})")
         self.requested = backend
@@ -591,6 +830,15 @@ class GrammarStep:
         self.glossary = glossary
         self.timeout = timeout
         self.words = tuple(sorted(set(BUILTIN_WORDS) | set(_glossary_words(glossary))))
+        # The words of the glossary's terms: never split or respelt ("chargeback"), and
+        # in the checker's dictionary so it does not flag them.
+        self.protected = frozenset(w.lower() for w in harper_words(_glossary_terms(glossary)))
+        # For measuring (bench/jfleg_gleu.py): rules to leave out ("postedit:<id>", a
+        # checker rule, "wordsplit") and checker rules to apply automatically as well.
+        self.disabled = frozenset(disabled)
+        self.extra_auto = dict(extra_auto or {})
+        self.rules = tuple(r for r in load_rules()
+                           if f"postedit:{r.id}" not in self.disabled)
         self.fallback: str | None = None  # why LanguageTool was replaced by Harper
         self._backend: GrammarBackend | None = None
         self._lock = threading.Lock()
@@ -607,13 +855,16 @@ class GrammarStep:
                     except BackendUnavailable as exc:
                         self._fall_back(str(exc))
                 else:
-                    self._backend = HarperBackend(self.words)
+                    self._backend = HarperBackend(self._harper_words())
             assert self._backend is not None
             return self._backend
 
     def _fall_back(self, reason: str) -> None:
         self.fallback = f"LanguageTool unavailable ({reason}); used Harper instead"
-        self._backend = HarperBackend(self.words)
+        self._backend = HarperBackend(self._harper_words())
+
+    def _harper_words(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.words) | {w for w in self.protected if " " not in w}))
 
     def describe(self) -> str:
         b = self.backend
@@ -629,40 +880,96 @@ class GrammarStep:
 
     def polish(self, text: str) -> tuple[str, list[Change], list[Note]]:
         """Post-edit rules then the backend, on one string."""
-        text, changes = apply_postedit(text)
+        return self.polish_many([text])[0]
+
+    def polish_many(self, texts: Sequence[str]) -> list[tuple[str, list[Change], list[Note]]]:
+        """:meth:`polish` on many strings, with the checker called on all of them at once
+        (Harper: one call per pass instead of one per sentence and pass)."""
+        if self.backend.name != "harper":
+            return [self._polish_one(t) for t in texts]
+        cur: list[str] = []
+        changes: list[list[Change]] = []
+        for text in texts:
+            made: list[Change] = []
+            if "SentenceStart" not in self.disabled:  # before the rules: "in fact we"
+                text, made = capitalize_start(text)
+            cur.append(text)
+            changes.append(made)
+        for i, (text, more) in enumerate(apply_postedit_many(cur, self.rules)):
+            cur[i] = text
+            changes[i].extend(more)
+        notes: list[list[Note]] = [[] for _ in texts]
+        active = list(range(len(texts)))
+        for _round in range(2):
+            if not active:
+                break
+            results = correct_many([cur[i] for i in active], self.backend, self.words,
+                                   self.disabled, self.extra_auto, self.protected)
+            edited: list[int] = []
+            for i, (text, more, found) in zip(active, results, strict=True):
+                cur[i], notes[i] = text, found
+                changes[i].extend(more)
+                if more:
+                    edited.append(i)
+            # A split word can reveal a post-edit pattern ("Theseproblems has" ->
+            # "These problems has"): run the rules again on the checker's output.
+            still: list[int] = []
+            again_all = apply_postedit_many([cur[i] for i in edited], self.rules)
+            for i, (text, again) in zip(edited, again_all, strict=True):
+                cur[i] = text
+                changes[i].extend(again)
+                if again:
+                    still.append(i)
+            active = still
+        return [self._finish(cur[i], changes[i], notes[i]) for i in range(len(texts))]
+
+    def _finish(self, text: str, changes: list[Change],
+                notes: list[Note]) -> tuple[str, list[Change], list[Note]]:
+        if "SentenceStart" not in self.disabled:
+            text, cap = capitalize_start(text)
+            changes.extend(cap)
+        # Rewrites that would change content are offered, never made.
+        return text, changes, suggestions(text, self.rules) + notes
+
+    def _polish_one(self, text: str) -> tuple[str, list[Change], list[Note]]:
+        changes: list[Change] = []
+        if "SentenceStart" not in self.disabled:
+            text, changes = capitalize_start(text)
+        text, more = apply_postedit(text, self.rules)
+        changes.extend(more)
         notes: list[Note] = []
         for _round in range(2):
             text, more, notes = self._correct(text)
             changes.extend(more)
             if not more:
                 break
-            # A split word can reveal a post-edit pattern ("Theseproblems has" ->
-            # "These problems has"): run the rules again on the checker's output.
-            text, again = apply_postedit(text)
+            text, again = apply_postedit(text, self.rules)
             changes.extend(again)
             if not again:
                 break
-        return text, changes, notes
+        return self._finish(text, changes, notes)
 
     def _correct(self, text: str) -> tuple[str, list[Change], list[Note]]:
         backend = self.backend
         try:
-            return correct(text, backend, self.words)
+            return correct(text, backend, self.words, self.disabled, self.extra_auto,
+                           self.protected)
         except BackendUnavailable as exc:
             with self._lock:
                 if self._backend is backend:
                     self._fall_back(str(exc))
             note = self.fallback_note()
-            text, changes, notes = correct(text, self.backend, self.words)
+            text, changes, notes = correct(text, self.backend, self.words, self.disabled,
+                                           self.extra_auto, self.protected)
             if note is not None:
                 notes.insert(0, note)
             return text, changes, notes
 
     def __call__(self, doc: Document) -> Document:
-        for seg in doc.segments:
-            if seg.target is None or seg.reviewed:
-                continue  # untranslated, not Chinese, or a reviewer's wording: left alone
-            new, changes, notes = self.polish(seg.target)
+        # Untranslated, not Chinese, or a reviewer's wording: left alone.
+        segs = [seg for seg in doc.segments if seg.target is not None and not seg.reviewed]
+        for seg, (new, changes, notes) in zip(
+                segs, self.polish_many([str(seg.target) for seg in segs]), strict=True):
             seg.target = new
             seg.changes.extend(changes)
             seg.notes.extend(notes)
@@ -700,6 +1007,39 @@ def polish_text(text: str, backend: str = "harper", languagetool_url: str | None
         if note is not None:
             notes.insert(0, note)
     return text, changes, notes
+
+
+def polish_texts(texts: Sequence[str], *, step: GrammarStep,
+                 normalize_terms: bool = True) -> list[tuple[str, list[Change], list[Note]]]:
+    """:func:`polish_text` on many strings with one step, the checker called in batches
+    (what `pipeline polish` runs on a document's sentences)."""
+    pre: list[tuple[str, list[Change]]] = [_normalize(t, step.glossary, normalize_terms)
+                                           for t in texts]
+    out = []
+    for (_, changes), (text, more, notes) in zip(
+            pre, step.polish_many([t for t, _ in pre]), strict=True):
+        if step.fallback and not any(n.code == "grammar-fallback" for n in notes):
+            note = step.fallback_note()
+            if note is not None:
+                notes.insert(0, note)
+        out.append((text, changes + more, notes))
+    return out
+
+
+def _normalize(text: str, gloss: Any, enabled: bool) -> tuple[str, list[Change]]:
+    """Glossary normalisation: wrong renderings to the Amazon term."""
+    changes: list[Change] = []
+    if enabled and gloss is not None:
+        # Glossary.normalize(text) -> (text, changes); normalize_text may return the text only.
+        fn = getattr(gloss, "normalize", None) or getattr(gloss, "normalize_text", None)
+        if fn is not None:
+            result = fn(text)
+            if isinstance(result, tuple):
+                text = result[0]
+                changes.extend(_as_change(c) for c in result[1])
+            else:
+                text = str(result)
+    return text, changes
 
 
 def _as_change(c: Any) -> Change:

@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import InputError, OutputError
 from .fileio import OutputSet, atomic_write_text, output_path
-from .grammar import GrammarStep, at_sentence_start, polish_text
+from .grammar import GrammarStep, at_sentence_start, polish_texts
 from .model import Block, Document, Origin
 from .segment import fill_segments, has_chinese, trim_spans
 
@@ -58,7 +58,10 @@ class PolishResult:
             "segments": counts["segments"],
             "changed_segments": sum(1 for s in self.document.segments
                                     if s.target is not None and s.target != s.source),
-            "changes": self.changes,
+            "changes": self.changes,  # automatic edits
+            # Findings left to the reviewer as a suggestion (a grammar note), out of "notes".
+            "suggestions": sum(1 for s in self.document.segments for n in s.notes
+                               if n.code.startswith("grammar-") and n.code != "grammar-fallback"),
             "notes": self.notes,
             "lines": self.lines,
             "timings_s": self.timings,
@@ -115,10 +118,9 @@ def _load_glossary(paths: Sequence[Path], builtin: bool) -> Any:
 def polish_document(doc: Document, step: GrammarStep) -> tuple[int, int]:
     """Polish every English segment of ``doc`` in place; returns (changes, notes)."""
     n_changes = n_notes = 0
-    for seg in doc.segments:
-        if not seg.translatable:
-            continue
-        new, changes, notes = polish_text(seg.source, step=step)
+    segs = [seg for seg in doc.segments if seg.translatable]
+    results = polish_texts([seg.source for seg in segs], step=step)  # batched checker calls
+    for seg, (new, changes, notes) in zip(segs, results, strict=True):
         if new.count("\n") != seg.source.count("\n"):
             new, changes, notes = seg.source, [], []  # never add or remove a line break
         seg.target = new

@@ -2,8 +2,10 @@
 
 The rules are data: ``pipeline/data/postedit_rules.tsv`` with the columns
 ``id, kind, pattern, replacement, message, example_before, example_after``.
-``kind`` is ``regex`` (Python ``re`` syntax; the replacement may use ``\\1``) or
-``literal`` (an exact, case-sensitive phrase matched at word boundaries). ``%HAN%`` in a
+``kind`` is ``regex`` (Python ``re`` syntax; the replacement may use ``\\1``, or be
+``%CAPITALIZE%``: the match with a capital first letter), ``literal`` (an exact,
+case-sensitive phrase matched at word boundaries) or ``suggest`` (a regex whose rewrite is
+only offered to the reviewer as a Note, never applied: it would change content). ``%HAN%`` in a
 pattern stands for the Chinese character ranges, to use inside ``[...]``. Rules run in
 file order, each on the output of the one before; every edit becomes a ``Change``.
 
@@ -17,6 +19,7 @@ Two guards hold for every rule, so the table stays simple:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,11 +27,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .model import Change
+from .model import Change, Note, Severity
 
 STEP = "grammar"
+SUGGESTION = "grammar-suggestion"  # the Note code of a suggest rule
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RE = re.compile(f"[{HAN}]")
+CAPITALIZE = "%CAPITALIZE%"  # a replacement: the match with a capital first letter
+KINDS = ("regex", "literal", "suggest")
 COLUMNS = ["id", "kind", "pattern", "replacement", "message", "example_before", "example_after"]
 
 # What edits never touch: URLs, e-mail addresses, domain and file names.
@@ -43,6 +49,19 @@ PROTECTED_RE = re.compile(
 def protected_spans(text: str) -> list[tuple[int, int]]:
     """Spans of ``text`` no rule may edit (URLs, e-mail addresses, domain/file names)."""
     return [m.span() for m in PROTECTED_RE.finditer(text)]
+
+
+def protected_near(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The protected spans that could overlap [start, end): those in the tokens around it.
+    A URL, e-mail address or domain never holds whitespace, so only the text from the
+    whitespace before ``start`` to the whitespace after ``end`` is scanned, not the whole
+    text (which made every rule quadratic on a long paragraph)."""
+    a = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start),
+            text.rfind("\t", 0, start)) + 1
+    ends = [i for i in (text.find(" ", end), text.find("\n", end), text.find("\t", end))
+            if i >= 0]
+    b = min(ends) if ends else len(text)
+    return [m.span() for m in PROTECTED_RE.finditer(text, a, b)]
 
 
 def overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
@@ -62,6 +81,8 @@ def _nearest_letter(text: str, pos: int, step: int, limit: int = 8) -> str:
         ch = text[i]
         if ch.isalpha():
             return ch
+        if ch == "\n":  # a line (or a batched text) ends here
+            return ""
         i += step
         seen += 1
     return ""
@@ -104,7 +125,9 @@ class PostEditRule:
     regex: re.Pattern[str]
 
     def expand(self, m: re.Match[str]) -> str:
-        return m.expand(self.replacement) if self.kind == "regex" else self.replacement
+        if self.replacement == CAPITALIZE:
+            return m.group(0)[:1].upper() + m.group(0)[1:]
+        return m.expand(self.replacement) if self.kind != "literal" else self.replacement
 
 
 def _compile(kind: str, pattern: str) -> re.Pattern[str]:
@@ -133,8 +156,9 @@ def parse_rules(text: str, source: str = "postedit_rules.tsv") -> list[PostEditR
         if len(cols) != len(COLUMNS):
             raise ValueError(f"{source}:{n}: {len(cols)} columns, expected {len(COLUMNS)}")
         rid, kind, pattern, replacement, message, before, after = cols
-        if kind not in ("regex", "literal"):
-            raise ValueError(f"{source}:{n}: kind must be regex or literal, not {kind!r}")
+        if kind not in KINDS:
+            raise ValueError(f"{source}:{n}: kind must be one of {', '.join(KINDS)}, "
+                             f"not {kind!r}")
         if rid in seen:
             raise ValueError(f"{source}:{n}: duplicate rule id {rid!r}")
         if not pattern:
@@ -157,24 +181,47 @@ def load_rules(path: Path | None = None) -> tuple[PostEditRule, ...]:
     return tuple(parse_rules(Path(path).read_text("utf-8"), str(path)))
 
 
-def apply_rule(rule: PostEditRule, text: str, changes: list[Change]) -> str:
-    """Apply one rule to ``text`` (guards included), appending a Change per edit."""
-    spans: list[tuple[int, int]] | None = None  # computed on the first match only
-
+def apply_rule(rule: PostEditRule, text: str, changes: list[Change],
+               positions: list[int] | None = None) -> str:
+    """Apply one rule to ``text`` (guards included), appending a Change per edit (and,
+    when ``positions`` is given, where in ``text`` it was). A ``suggest`` rule never
+    edits: see :func:`suggestions`."""
+    if rule.kind == "suggest":
+        return text
     def replace(m: re.Match[str]) -> str:
-        nonlocal spans
         old = m.group(0)
-        if spans is None:
-            spans = protected_spans(text)
-        if overlaps(m.start(), m.end(), spans) or next_to_chinese(text, m.start(), m.end()):
+        if overlaps(m.start(), m.end(), protected_near(text, m.start(), m.end())) or \
+                next_to_chinese(text, m.start(), m.end()):
             return old
         new = rule.expand(m)
         if new != old:
             before, after = edit_context(text, m.start(), m.end(), new)
             changes.append(Change(f"postedit:{rule.id}", before, after, rule.message, STEP))
+            if positions is not None:
+                positions.append(m.start())
         return new
 
     return rule.regex.sub(replace, text)
+
+
+def suggestions(text: str, rules: Sequence[PostEditRule] | None = None) -> list[Note]:
+    """Notes for the reviewer from the ``suggest`` rules: a rewrite that changes content
+    ("Dear Amazon Team," -> "Dear Seller Performance Team,") is the reviewer's call."""
+    notes: list[Note] = []
+    for rule in rules if rules is not None else load_rules():
+        if rule.kind != "suggest":
+            continue
+        spans: list[tuple[int, int]] | None = None
+        for m in rule.regex.finditer(text):
+            if spans is None:
+                spans = protected_spans(text)
+            if overlaps(m.start(), m.end(), spans) or next_to_chinese(text, m.start(), m.end()):
+                continue
+            old, new = m.group(0).strip(), rule.expand(m).strip()
+            if old != new:
+                notes.append(Note(SUGGESTION, f"“{old}” → “{new}”: {rule.message}",
+                                  Severity.INFO, STEP))
+    return notes
 
 
 def apply_postedit(text: str, rules: Sequence[PostEditRule] | None = None) -> tuple[str, list[Change]]:
@@ -183,3 +230,34 @@ def apply_postedit(text: str, rules: Sequence[PostEditRule] | None = None) -> tu
     for rule in rules if rules is not None else load_rules():
         text = apply_rule(rule, text, changes)
     return text, changes
+
+
+_JOIN = "\n\n"
+
+
+def apply_postedit_many(texts: Sequence[str], rules: Sequence[PostEditRule] | None = None
+                        ) -> list[tuple[str, list[Change]]]:
+    """:func:`apply_postedit` on many one-line texts at once: they are joined with blank
+    lines so each rule scans them in one call (a regex call costs more than the scan of a
+    sentence). Texts with line breaks, or a result that lost a join, fall back to one
+    call per text."""
+    rules = rules if rules is not None else load_rules()
+    if len(texts) < 2 or any("\n" in t or "\r" in t for t in texts):
+        return [apply_postedit(t, rules) for t in texts]
+    joined = _JOIN.join(texts)
+    per: list[list[Change]] = [[] for _ in texts]
+    joins = [m.start() for m in re.finditer(_JOIN, joined)]
+    for rule in rules:
+        changes: list[Change] = []
+        positions: list[int] = []
+        new = apply_rule(rule, joined, changes, positions)
+        if not changes:
+            continue
+        for c, pos in zip(changes, positions, strict=True):
+            per[bisect.bisect_right(joins, pos)].append(c)
+        joined = new
+        joins = [m.start() for m in re.finditer(_JOIN, joined)]
+        if len(joins) != len(texts) - 1:
+            return [apply_postedit(t, rules) for t in texts]
+    return list(zip(joined.split(_JOIN), per, strict=True))
+

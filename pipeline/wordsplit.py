@@ -14,18 +14,21 @@ only safe under guards, so :func:`split_joined` splits a word only when
     be in a short list of function words ("a", "of", "our"...), so "Rcently" (a
     misspelling) does not become "R cent ly".
 
-Candidates come from symspellpy ``word_segmentation`` with ``max_edit_distance=0`` (it
-only inserts spaces, never changes a letter), then the checker's own suggestions that
-are splits of the same letters.
+Candidates: the likeliest segmentation by word frequency (symspellpy's bundled English
+frequency dictionary; spaces are only inserted, never a letter changed), the checker's
+own suggestions that are splits of the same letters, and, for a word the dictionary
+knows only as a rare entry, the best split into two common words. A contraction glued
+to the next word ("didn'tknow", "I'mvery") is split after the contraction.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 MIN_COUNT = 1_000_000  # corpus count a 4+ letter part needs (the median entry is ~230k)
 MAX_PARTS = 3
@@ -39,29 +42,42 @@ act age ago air art car cut far fit fix hit kit log map mix net pack red sea six
 """.split())
 
 _PLAIN_RE = re.compile(r"^([A-Za-z][a-z]*)((?:['’]s)?)$")
+# A contraction glued to the next word: "didn'tknow", "I'mvery", "it'sa".
+_CONTRACTION_RE = re.compile(
+    r"^([A-Za-z][a-z]*(?:n['’]t|['’](?:s|re|ve|ll|d|m)))([a-z]{2,}(?:['’]s)?)$")
+_CONTRACTION_STEMS = frozenset("""
+do does did is was are were have has had can could would should must need won ca
+i you we they he she it that there what who let
+""".split())
+RARE_JOIN = 20_000  # a join rarer than this loses to a split into two common words
 _lock = threading.Lock()
-_symspell: Any = None
+_counts: dict[str, int] | None = None
+_total = 0
 
 
-def _dictionary() -> Any:
-    """symspellpy with its bundled English frequency dictionary, loaded once (~0.6 s)."""
-    global _symspell
+def _dictionary() -> dict[str, int]:
+    """symspellpy's bundled English frequency dictionary (82,765 words and their corpus
+    counts), read once into a dict (~0.1 s; building a SymSpell index took 0.6-10 s)."""
+    global _counts, _total
     with _lock:
-        if _symspell is None:
-            from symspellpy import SymSpell
-
-            sym = SymSpell(max_dictionary_edit_distance=0, prefix_length=7)
+        if _counts is None:
             path = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")
-            with resources.as_file(path) as p:
-                if not sym.load_dictionary(str(p), term_index=0, count_index=1):
-                    raise RuntimeError("symspellpy's English dictionary could not be loaded")
-            _symspell = sym
-        return _symspell
+            counts: dict[str, int] = {}
+            with resources.as_file(path) as p, open(p, encoding="utf-8") as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 2 and parts[1].isdigit():
+                        counts[parts[0]] = int(parts[1])
+            if not counts:
+                raise RuntimeError("symspellpy's English dictionary could not be loaded")
+            _total = sum(counts.values())
+            _counts = counts
+        return _counts
 
 
 def word_count(word: str) -> int:
     """The corpus count of ``word`` (lower-cased) in the frequency dictionary, 0 if absent."""
-    return int(_dictionary().words.get(word.lower(), 0))
+    return (_counts if _counts is not None else _dictionary()).get(word.lower(), 0)
 
 
 def is_plain_word(word: str) -> bool:
@@ -69,10 +85,17 @@ def is_plain_word(word: str) -> bool:
     return _PLAIN_RE.match(word) is not None
 
 
+def is_splittable(word: str) -> bool:
+    """A plain word, or a contraction glued to a plain word ("didn'tknow")."""
+    return is_plain_word(word) or _CONTRACTION_RE.match(word) is not None
+
+
 def _valid_part(part: str) -> bool:
     low = part.lower()
     if not part.isalpha():
         return False
+    if len(low) == 1:  # "interestion" is not "interest i on"
+        return part in ("a", "A", "I")
     if len(low) <= 3:
         return low in SHORT_WORDS
     return word_count(low) >= MIN_COUNT
@@ -86,30 +109,110 @@ def valid_split(word: str, candidate: str) -> bool:
     return all(_valid_part(p) for p in parts)
 
 
+def split_log_p(split: str) -> float:
+    """log10 probability of a split ("many cases"): the sum over its words."""
+    return sum(log_p(w) for w in re.split(r"\s+", re.sub(r"['’]s$", "", split.strip())) if w)
+
+
+def log_p(word: str) -> float:
+    """log10 probability of a word in the corpus; unknown words get a length penalty."""
+    counts = _dictionary()
+    c = counts.get(word.lower(), 0)
+    if c:
+        return math.log10(c / _total)
+    return math.log10(10.0 / (_total * 10 ** len(word)))
+
+
+@lru_cache(maxsize=4096)
+def segment(stem: str) -> str:
+    """The likeliest way to write ``stem`` as words (spaces inserted, letters unchanged):
+    the split with the highest product of word probabilities (Viterbi over positions)."""
+    n = len(stem)
+    best: list[tuple[float, int]] = [(0.0, 0)] + [(-math.inf, 0)] * n
+    for j in range(1, n + 1):
+        for i in range(max(0, j - 24), j):
+            score = best[i][0] + log_p(stem[i:j])
+            if score > best[j][0]:
+                best[j] = (score, i)
+    parts: list[str] = []
+    j = n
+    while j > 0:
+        i = best[j][1]
+        parts.append(stem[i:j])
+        j = i
+    return " ".join(reversed(parts))
+
+
+def _rare_join_split(stem: str) -> str | None:
+    """A two-part split of a word the dictionary has only as a rare entry, when both
+    parts are common and together far likelier than the join ("wehave" is in the web
+    corpus as a word; "we have" is what was meant)."""
+    join = word_count(stem)
+    if join == 0 or join >= RARE_JOIN:
+        return None
+    counts = _dictionary()
+    best: tuple[float, str] | None = None
+    for i in range(1, len(stem)):
+        a, b = stem[:i], stem[i:]
+        if not (_valid_part(a) and _valid_part(b)):
+            continue
+        p = math.log10(counts.get(a.lower(), 1)) + math.log10(counts.get(b.lower(), 1)) \
+            - math.log10(_total)
+        if best is None or p > best[0]:
+            best = (p, f"{a} {b}")
+    if best is None or best[0] < math.log10(join) + 2:
+        return None
+    return best[1]
+
+
+def _lowered(protected: Collection[str]) -> frozenset[str]:
+    if isinstance(protected, frozenset):
+        return _lowered_cached(protected)
+    return frozenset(p.lower() for p in protected)
+
+
+@lru_cache(maxsize=16)
+def _lowered_cached(protected: frozenset[str]) -> frozenset[str]:
+    return frozenset(p.lower() for p in protected)
+
+
 def split_joined(word: str, protected: Collection[str] = (),
                  suggestions: Iterable[str] = ()) -> str | None:
-    """The split form of a joined ``word`` ("informcustomer’s" -> "inform customer’s").
+    """The split form of a joined ``word`` ("informcustomer’s" -> "inform customer’s",
+    "didn'tknow" -> "didn't know").
 
     Returns None when the word must not or cannot be split. Call it only for words the
     checker flagged as misspelt. ``protected`` holds words never to touch (compared
-    case-sensitively and lower-cased); ``suggestions`` are the checker's own
-    replacements, used when they are a valid split of the same letters.
+    case-sensitively and lower-cased: glossary terms such as "chargeback");
+    ``suggestions`` are the checker's own replacements, used when they are a valid split
+    of the same letters.
     """
+    if word in protected or word.lower() in _lowered(protected):
+        return None
+    c = _CONTRACTION_RE.match(word)
+    if c is not None:
+        head, tail = c.group(1), c.group(2)
+        stem = re.split(r"['’]", head)[0].lower()
+        if stem in _CONTRACTION_STEMS or head.lower().endswith(("n't", "n’t")) and \
+                stem[:-1] in _CONTRACTION_STEMS:
+            bare = re.sub(r"['’]s$", "", tail)
+            if _valid_part(bare) or word_count(bare) >= 100_000:
+                return f"{head} {tail}"
+        return None
     m = _PLAIN_RE.match(word)
     if m is None or len(word) < 4:
-        return None
-    if word in protected or word.lower() in {p.lower() for p in protected}:
         return None
     stem, suffix = m.group(1), m.group(2)
     if len(stem) < 4:
         return None
-    candidates: list[str] = []
-    seg = _dictionary().word_segmentation(stem, max_edit_distance=0)
-    candidates.append(seg.corrected_string)
+    candidates = [segment(stem)]
     for s in suggestions:
         if suffix and s.endswith(suffix):
             s = s[: -len(suffix)]
         candidates.append(s)
+    rare = _rare_join_split(stem)
+    if rare is not None:
+        candidates.append(rare)
     for cand in candidates:
         if valid_split(stem, cand):
             return cand + suffix

@@ -26,7 +26,7 @@ DRAFT_LINES = [
     "",
 ]
 POLISHED_LINES = [
-    "Dear Seller Performance Team,",
+    "Dear Amazon:",  # the addressee is the reviewer's call: a suggestion (#17)
     "",
     "We have received your notification, our ODR is too high. In many cases the buyer did not "
     "receive the item.",
@@ -59,6 +59,8 @@ def test_txt_one_output_line_per_input_line(tmp_path: Path, newline: str) -> Non
     assert report["mode"] == "polish"
     assert report["grammar"].startswith("harper")
     assert report["summary"]["changes"] == result.changes > 0
+    # "Dear amazon:" -> the addressee is a suggestion for the reviewer, counted apart.
+    assert 1 <= report["summary"]["suggestions"] <= report["summary"]["notes"]
     seg_ids = [s["id"] for s in report["segments"]]
     assert "line5#0" in seg_ids and "line5#1" in seg_ids  # one row per sentence
     chinese = [s for s in report["segments"] if s["id"] == "line7#0"][0]
@@ -108,7 +110,7 @@ def test_docx_outputs(tmp_path: Path) -> None:
     pol = docx.Document(str(result.outputs["polished"]))
     paras = [p.text for p in pol.paragraphs]
     assert paras[:4] == [
-        "Dear Seller Performance Team,",
+        "Dear Amazon:",
         "We have received your notification, our ODR is too high. In many cases the buyer "
         "did not receive the item.",
         "",

@@ -6,21 +6,25 @@ from __future__ import annotations
 import pytest
 
 from pipeline.postedit import (
+    SUGGESTION,
     apply_postedit,
     apply_rule,
     load_rules,
     next_to_chinese,
     parse_rules,
     protected_spans,
+    suggestions,
 )
 
-RULES = load_rules()
+ALL_RULES = load_rules()
+RULES = tuple(r for r in ALL_RULES if r.kind != "suggest")  # the rules that edit
+SUGGEST = tuple(r for r in ALL_RULES if r.kind == "suggest")  # offered to the reviewer
 
 
 def test_table_is_loaded_and_ids_are_unique() -> None:
-    assert len(RULES) >= 40
-    assert len({r.id for r in RULES}) == len(RULES)
-    for r in RULES:
+    assert len(RULES) >= 40 and SUGGEST
+    assert len({r.id for r in ALL_RULES}) == len(ALL_RULES)
+    for r in ALL_RULES:
         assert r.message and r.example_before and r.example_after, r.id
         assert r.example_before != r.example_after, r.id
 
@@ -47,6 +51,46 @@ def test_rule_fires_alone(rule) -> None:
     changes: list = []
     assert apply_rule(rule, rule.example_before, changes) != rule.example_before
     assert changes and all(c.rule == f"postedit:{rule.id}" for c in changes)
+
+
+@pytest.mark.parametrize("rule", SUGGEST, ids=[r.id for r in SUGGEST])
+def test_suggest_rule_offers_and_never_edits(rule) -> None:
+    """A suggest rule's rewrite changes content: a note for the reviewer, never an edit."""
+    out, changes = apply_postedit(rule.example_before)
+    assert f"postedit:{rule.id}" not in {c.rule for c in changes}
+    notes = suggestions(out)
+    assert notes and all(n.code == SUGGESTION for n in notes)
+    assert any(f"→ “{rule.example_after.strip()}”" in n.message for n in notes)
+    assert suggestions(rule.example_after) == []
+
+
+def test_salutation_is_a_suggestion_not_an_edit() -> None:
+    """Issue #17: changing the addressee is the reviewer's decision."""
+    for text in ("Dear Amazon Team,", "Dear amazon:", "Dear Amazon Seller Performance Team:"):
+        out, changes = apply_postedit(text)
+        assert out.lower() == text.lower()  # at most "amazon" -> "Amazon"
+        assert [n.code for n in suggestions(out)] == [SUGGESTION]
+    assert suggestions("Dear Seller Performance Team,") == []
+
+
+@pytest.mark.parametrize("before, after", [
+    ("We dont know it.", "We don't know it."),
+    ("It doesnt fit and we didnt ship it.", "It doesn't fit and we didn't ship it."),
+    ("Our english and chinese invoices, sent on friday.",
+     "Our English and Chinese invoices, sent on Friday."),
+    ("We will refund u in full.", "We will refund you in full."),
+])
+def test_new_learner_rules(before: str, after: str) -> None:
+    assert apply_postedit(before)[0] == after
+
+
+@pytest.mark.parametrize("text", [
+    "See chinese.example.com and english-guide.pdf for u.s. sizes.",
+    "We cant-do attitude; the (u) option; ASIN B0CHINESE1.",
+    "In May and March we shipped 12 units; the wont of the market.",
+])
+def test_new_learner_rules_leave_these(text: str) -> None:
+    assert apply_postedit(text)[0] == text
 
 
 CLEAN = [
@@ -105,11 +149,13 @@ def test_full_appeal_paragraph() -> None:
             "experience.In manycases the buyer did not received the item；we contacted with "
             "the carrier!!!1、We reply within 24H.2、We ship within 12h.")
     out, changes = apply_postedit(text)
+    # The addressee stays (a suggestion for the reviewer).
     assert out == (
-        "Dear Seller Performance Team, We have checked all orders immediately, our team "
+        "Dear Amazon: We have checked all orders immediately, our team "
         "have 4 years of experience. In manycases the buyer did not receive the item; we "
         "contacted the carrier. 1. We reply within 24 hours. 2. We ship within 12 hours.")
     assert len(changes) >= 12
+    assert [n.code for n in suggestions(out)] == [SUGGESTION]
 
 
 def test_changes_show_words_around_the_edit() -> None:
@@ -131,7 +177,7 @@ def test_next_to_chinese() -> None:
 
 
 @pytest.mark.parametrize("row, message", [
-    ("x\tsed\ta\tb\tm\tbefore\tafter", "kind must be regex or literal"),
+    ("x\tsed\ta\tb\tm\tbefore\tafter", "kind must be one of regex, literal, suggest"),
     ("x\tregex\t(\tb\tm\tbefore\tafter", "bad pattern"),
     ("x\tregex\ta\tb", "4 columns"),
     ("x\tregex\t\tb\tm\tbefore\tafter", "empty pattern"),

@@ -64,3 +64,40 @@ def test_shapes_and_dictionary() -> None:
     assert not is_plain_word("AtoZ") and not is_plain_word("B0C1") and not is_plain_word("a-b")
     assert word_count("customer") > 1_000_000
     assert word_count("manycases") == 0
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("didn'tknow", "didn't know"),
+    ("can’tfind", "can’t find"),
+    ("I'mvery", "I'm very"),
+    ("it'sthe", "it's the"),
+    ("wouldn'tship", "wouldn't ship"),
+])
+def test_contraction_glued_to_next_word(word: str, expected: str) -> None:
+    assert split_joined(word) == expected
+
+
+@pytest.mark.parametrize("word", ["didn'tx", "o'clock", "rock'n'roll", "don'tASIN", "xyz'sabc"])
+def test_contraction_shapes_not_split(word: str) -> None:
+    assert split_joined(word) is None
+
+
+def test_rare_dictionary_join_loses_to_two_common_words() -> None:
+    # "belike" is in the frequency list (an archaic word, rare); "be like" is what a
+    # writer meant: membership alone would keep it whole.
+    assert 0 < word_count("belike") < 20_000
+    assert split_joined("belike") == "be like"
+    # A real word that is common stays whole even if both halves are words too.
+    assert split_joined("together") is None
+
+
+def test_glossary_words_are_never_split() -> None:
+    # "chargeback" is "charge" + "back" to a splitter; it is an Amazon term (issue #17).
+    assert split_joined("chargeback") == "charge back"
+    assert split_joined("chargeback", protected={"chargeback"}) is None
+    assert split_joined("Chargebacks", protected={"chargebacks"}) is None
+
+
+def test_one_letter_parts() -> None:
+    assert split_joined("interestion") is None  # not "interest i on"
+    assert split_joined("aconcern") == "a concern"
