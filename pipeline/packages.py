@@ -172,8 +172,12 @@ def install_file(path: Path) -> ModelInfo:
     path = Path(path)
     meta = check_package_file(path)
     package.install_from_path(path)
+    # Official packages have no "name": the installed folder is the zip's top folder.
+    with zipfile.ZipFile(path) as zf:
+        top = next(n for n in zf.namelist() if n.strip("/")).split("/", 1)[0]
+    name = str(meta.get("name") or top)
     for info in installed_models():
-        if info.name == str(meta.get("name")) and info.from_code == meta.get("from_code"):
+        if info.name == name and info.from_code == meta.get("from_code"):
             return info
     raise ModelError(f"{path}: installed, but not found in {settings.package_data_dir}")
 
