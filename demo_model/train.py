@@ -1,7 +1,7 @@
 """Train the tiny DEMO zh->en model and pack it like an official Argos package.
 
     .venv/bin/pip install torch==2.13.0          # CPU build; NOT plain `torch`
-    nice .venv/bin/python demo_model/train.py    # ~25 min on 2 busy cores
+    nice .venv/bin/python demo_model/train.py    # ~18 min on 2 busy cores
 
 Steps (all deterministic: fixed seeds, one thread for SentencePiece, fixed batch order):
 
