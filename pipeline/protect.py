@@ -273,27 +273,19 @@ def missing_spans(english: str, protected: list[Protected]) -> list[Protected]:
     english_n = unicodedata.normalize("NFKC", english)
     blanked, missing = _match_non_values(english_n, protected)
     value_spans = [p for p in protected if p.kind in VALUE_KINDS]
+    # (value, is_percent): "60%" in the English does not stand for a source "60 days".
     available = Counter((v, pct) for v, pct, _, _ in english_numbers(blanked))
-    plain = Counter(v for v, _, _, _ in english_numbers(blanked))
     for p in value_spans:
         value = number_value(p.source)
         if value is None:
             if not _exact_re(p).search(english_n):
                 missing.append(p)
             continue
-        if p.kind == "percent":
-            if available[(value, True)] > 0:
-                available[(value, True)] -= 1
-                plain[value] -= 1
-                continue
-        elif plain[value] > 0:
-            plain[value] -= 1
-            if available[(value, False)] > 0:
-                available[(value, False)] -= 1
-            else:
-                available[(value, True)] -= 1
-            continue
-        missing.append(p)
+        key = (value, p.kind == "percent")
+        if available[key] > 0:
+            available[key] -= 1
+        else:
+            missing.append(p)
     return missing
 
 

@@ -83,10 +83,19 @@ def _translated(engine, source: str) -> Segment:
 
 
 def test_numbers_survive_a_whole_sentence(engine: Engine) -> None:
+    seg = _translated(engine, "过去60天内，我们的订单缺陷率达到2.8%，远高于1%的目标。")
+    assert seg.origin is Origin.MACHINE and seg.path is TranslationPath.WHOLE
+    assert all(v in seg.target for v in ("60", "2.8%", "1%")), seg.target
+
+
+def test_numbers_survive_a_sentence_the_demo_gets_wrong(engine: Engine) -> None:
+    # The demo answers with a memorised sentence that has "60%" (not 60 days): the value
+    # check sees it, and the sentence is translated around its numbers instead.
     seg = _translated(engine, "订单缺陷率在60天内上升到16%。")
     assert seg.origin is Origin.MACHINE
-    assert seg.path in (TranslationPath.WHOLE, TranslationPath.WHOLE_REPAIRED)
-    assert "16%" in seg.target and "60" in seg.target, seg.target
+    assert "16%" in seg.target and re.search(r"\b60\b(?!%)", seg.target), seg.target
+    if seg.path is not TranslationPath.WHOLE:
+        assert any(n.code in ("protection-fallback", "protected-repaired") for n in seg.notes)
 
 
 # Values the demo never saw in training, inside sentences it knows: (source, values).

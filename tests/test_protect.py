@@ -141,3 +141,9 @@ def test_repair_restores_the_case_of_a_latin_name() -> None:
     out = "Some A-to-Z Guarantee claims"
     fixed, still = repair(out, src, missing_spans(out, src))
     assert still == [] and fixed == "Some A-to-z Guarantee claims"
+
+
+def test_a_number_that_became_a_percentage_is_missing() -> None:
+    src = spans("订单缺陷率在60天内上升到16%。")
+    assert missing_spans("The rate rose to 16% in 60 days.", src) == []
+    assert [p.source for p in missing_spans("The rate fell from 60% to 16%.", src)] == ["60"]
