@@ -27,6 +27,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,8 @@ def worker_main(cfg: dict[str, Any]) -> None:
                          "counts": report.get("counts", {}),
                          "engine_calls": pipeline.engine.calls,
                          "engine_inputs": pipeline.engine.sentences - sent_before,
-                         "placeholders": pipeline.engine.supports_placeholders})
+                         "paths": dict(Counter(s.get("path", "none")
+                                               for s in report.get("segments", [])))})
             sent_before = pipeline.engine.sentences
     finally:
         pipeline.close()
@@ -170,9 +172,7 @@ def main() -> None:
     print(f"  segments: {counts.get('segments')} ({counts.get('translated')} translated, "
           f"{counts.get('skipped')} skipped, {counts.get('failed')} failed); "
           f"engine calls per run: {cold['engine_calls']}, inputs: {cold['engine_inputs']}")
-    if not cold["placeholders"]:
-        print("  the model has no ⟦n⟧ placeholder pieces (like a real Argos model): segments with "
-              "protected spans are translated piecewise around them (the second engine call)")
+    print(f"  translation paths (first run): {cold.get('paths', {})}")
     names = [s for s in STEPS if any(s in run["steps"] for run in r["runs"])]
     names += [s for s in cold["steps"] if s not in names]
     print(f"\n  {'step':<10} {'cold s':>8} {'warm s':>8} {'warm %':>7}")

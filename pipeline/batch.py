@@ -250,8 +250,12 @@ class _SlicedEngine:
         self.sent = sent
 
     @property
-    def supports_placeholders(self) -> bool:
-        return bool(self.engine.supports_placeholders)
+    def max_input_tokens(self) -> int | None:
+        return getattr(self.engine, "max_input_tokens", None)
+
+    def count_tokens(self, text: str) -> int:
+        count = getattr(self.engine, "count_tokens", None)
+        return int(count(text)) if count is not None else len(text) + 1
 
     def translate(self, texts: list[str]) -> list[str]:
         self.progress.add_total("translate", len(texts))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,10 @@ from typing import Any
 
 from .errors import InputError, ModelError
 from .packages import ARGOS_DECODE, ModelInfo, ct2_files
-from .protect import MAX_PLACEHOLDERS, token
+
+# Input limit when the model file does not say (sinusoidal positions, other formats):
+# OPUS-MT/Marian models are trained with at most 512 positions.
+DEFAULT_MAX_INPUT_TOKENS = 510
 
 COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16",
                  "int16", "float16", "bfloat16", "float32")
@@ -152,15 +156,20 @@ class Engine:
         self.calls = 0  # translate_batch calls made (tests and batch summaries read it)
         self.sentences = 0
         self._lock = threading.Lock()
+        self._max_input: int | None = None
 
     @property
-    def supports_placeholders(self) -> bool:
-        """True when every ``⟦n⟧`` is one piece of the vocabulary, so the model can copy it.
+    def max_input_tokens(self) -> int:
+        """The longest source (in tokens, ``</s>`` included) the model can encode: the
+        size of its position table when model.bin has one, else a safe default."""
+        if self._max_input is None:
+            positions = position_table_size(self.info.ct2_dir / "model.bin")
+            self._max_input = positions or DEFAULT_MAX_INPUT_TOKENS
+        return self._max_input
 
-        Otherwise the translate step translates around protected spans instead.
-        """
-        unk = self.sp.unk_id()
-        return all(self.sp.piece_to_id(token(n)) != unk for n in range(MAX_PLACEHOLDERS))
+    def count_tokens(self, text: str) -> int:
+        """Source tokens for ``text``, counting the ``</s>`` the model adds."""
+        return len(self.tokenize(text)) + 1
 
     def tokenize(self, text: str) -> list[str]:
         """Source pieces exactly as the model was trained on: language token, pieces, </s>."""
@@ -201,6 +210,40 @@ class Engine:
             self.calls += 1
             self.sentences += len(texts)
         return [self.detokenize(r.hypotheses[0]) for r in results]
+
+
+def position_table_size(model_bin: Path) -> int | None:
+    """Rows of the encoder's position table in a CTranslate2 ``model.bin`` (None if the
+    model has none, e.g. sinusoidal positions computed at run time, or on any doubt).
+
+    Reads only the variable headers (format: version, spec name, revision, then per
+    variable: name, rank, dims, dtype, byte count, data), skipping the data."""
+    sizes: list[int] = []
+    try:
+        with open(model_bin, "rb") as f:
+            def u(fmt: str) -> int:
+                return struct.unpack("<" + fmt, f.read(struct.calcsize(fmt)))[0]
+
+            def string() -> str:
+                return f.read(u("H")).rstrip(b"\0").decode("utf-8", "replace")
+
+            version = u("I")
+            if version < 5 or version > 6:
+                return None
+            string()  # spec name
+            u("I")  # spec revision
+            for _ in range(u("I")):
+                name = string()
+                dims = [u("I") for _ in range(u("B"))]
+                u("B")  # dtype
+                size = u("I")
+                if name.endswith("position_encodings/encodings") and dims:
+                    # encoder and decoder tables (one may be an alias of the other)
+                    sizes.append(dims[0])
+                f.seek(size, os.SEEK_CUR)
+    except (OSError, struct.error, UnicodeDecodeError, ValueError):
+        return None
+    return min(sizes) if sizes else None
 
 
 _ENGINES: dict[tuple[str, EngineSettings], Engine] = {}

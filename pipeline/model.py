@@ -81,15 +81,27 @@ class TermHit:
 
 @dataclass
 class Protected:
-    """A span of the source the engine must not touch (a term, number, ID...).
+    """A span of the engine input the English must keep: a number, ID, date, URL, Latin
+    name, emoji... (``pipeline.protect``). The source goes to the engine unmasked; the
+    translate step checks that ``render`` (or, for numbers, the same value; for dates, an
+    accepted English form) comes back, and repairs or translates around it if not."""
 
-    ``token`` replaces it in the engine input; ``render`` is the English put back.
-    """
+    kind: str  # "number", "percent", "money", "date", "order-id", "asin", "id", "url", ...
+    source: str  # the text in the engine input
+    render: str  # its expected English form ("October 15, 2026", "15,000", "$150")
+    start: int = 0  # offsets of ``source`` in ``Segment.engine_input``
+    end: int = 0
 
-    token: str
-    kind: str  # "term", "number", "id", "url", "date", ...
-    source: str
-    render: str
+
+class TranslationPath(str, Enum):
+    """How the engine produced a segment's English (``path`` in the report JSON)."""
+
+    NONE = "none"  # not sent to the engine (memory, passthrough, reviewed, not yet)
+    WHOLE = "whole"  # the whole sentence in one piece; every protected span came back
+    WHOLE_REPAIRED = "whole-repaired"  # whole, and a garbled number/ID/date was replaced
+    SPLIT = "split"  # too long for the model: translated in parts (commas, then length)
+    PIECEWISE = "piecewise"  # last resort: translated around the protected spans
+    FAILED = "failed"  # the engine raised an error on this input: the Chinese is kept
 
 
 @dataclass
@@ -101,9 +113,10 @@ class Segment:
     gap_before: str = ""  # the exact text between the previous segment and this one
     translatable: bool = True  # False: no Chinese in it, passes through untouched
     skip_reason: str = ""  # why it is not translated (when translatable is False)
-    engine_input: str | None = None  # source with protected spans masked (protect step)
-    protected: list[Protected] = field(default_factory=list)
-    mt: str | None = None  # the engine's English, protected spans restored
+    engine_input: str | None = None  # what the engine translates (source minus list marker)
+    protected: list[Protected] = field(default_factory=list)  # spans the English must keep
+    mt: str | None = None  # the engine's English (after protected-span repair)
+    path: TranslationPath = TranslationPath.NONE  # how the engine produced ``mt``
     target: str | None = None  # the current English, edited by later steps
     origin: Origin = Origin.NONE
     terms: list[TermHit] = field(default_factory=list)
@@ -151,6 +164,7 @@ class Segment:
             "skip_reason": self.skip_reason,
             "origin": self.origin.value,
             "machine_translation": self.mt,
+            "path": self.path.value,
             "final": self.text,
             "terms": [t.to_dict() for t in self.terms],
             "notes": [n.to_dict() for n in self.notes],

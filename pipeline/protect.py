@@ -1,20 +1,25 @@
-"""Protect what the engine must not touch: glossary terms, numbers, IDs, dates, URLs.
+"""Protect what the engine must not change: numbers, IDs, dates, URLs, Latin names.
 
-A model garbles numbers and IDs it has not seen ("16%" became "61%"; new order IDs came
-out wrong 4 times in 4). So before translation every such span is replaced by a
-placeholder token ``⟦n⟧`` and put back afterwards, rendered in English (a date
-2026年10月15日 becomes "October 15, 2026"; a glossary term becomes its canonical English).
+Real zh->en models (the official Argos packages, OPUS-MT, NLLB...) have no placeholder
+symbols, and MT models copy numbers, IDs and Latin names they see in the source. So the
+source goes to the engine whole and unmasked; this module finds the spans that must come
+back unchanged (``find_spans``: numbers, percentages, money, dates, times, order IDs,
+ASINs, other IDs, URLs, e-mail addresses, inline English, emoji, right-to-left text) and
+records them on the segment (``Segment.protected``, each with its English rendering: a
+date 2026年10月15日 must come back as "October 15, 2026" or an accepted equivalent,
+1.5万 as 15,000). After translation the translate step checks each span
+(``missing_spans``: numbers by value, dates in any accepted English form, the rest
+exactly), repairs a garbled value when that is unambiguous (``repair``), and only when
+that fails translates the sentence piecewise around the spans (``pipeline.translate``).
 
-The translate step checks that every placeholder came back exactly once; when one is
-dropped or mangled it falls back to translating the text *between* the protected spans
-(see ``pipeline.translate``), so no text is ever lost.
+Glossary terms are not protected here: the glossary step enforces them after translation.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,22 +29,12 @@ from .segment import HAN as HAN_CLASS
 if TYPE_CHECKING:
     from .glossary import Glossary
 
-TOKEN_OPEN, TOKEN_CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧
-MAX_PLACEHOLDERS = 32  # the demo model's SentencePiece has ⟦0⟧..⟦31⟧ as single symbols
-
-
-def token(n: int) -> str:
-    return f"{TOKEN_OPEN}{n}{TOKEN_CLOSE}"
-
-
-# Tolerant of what an engine does to a token: spaces inside, doubled brackets.
-TOKEN_RE = re.compile(rf"{TOKEN_OPEN}+\s*(\d+)\s*{TOKEN_CLOSE}+")
-STRAY_RE = re.compile(rf"[{TOKEN_OPEN}{TOKEN_CLOSE}]")
-
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"]
 
 _NUM = r"\d+(?:[.,]\d+)*"
+EMOJI = "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]"
+RTL = "[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC]"
 # Ordered: earlier patterns win where spans overlap at the same start.
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("url", re.compile(rf"(?:https?://|www\.)[^\s{HAN_CLASS}，。；、）)】>\"“”]+"
@@ -61,7 +56,14 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # drops Latin words it has not seen, and no model should translate a brand.
     ("latin", re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z&'.+-]+(?:[ ][A-Za-z][A-Za-z&'.+-]*)*"
                          r"(?<![.'-])(?![A-Za-z0-9_-])")),
+    # Emoji and right-to-left words (Arabic, Hebrew): models without them in their
+    # vocabulary drop them; they must come back as they are.
+    ("emoji", re.compile(EMOJI + r"(?:[\u200d\ufe0f\U0001F3FB-\U0001F3FF]*" + EMOJI + r")*"
+                         r"[\ufe0f\U0001F3FB-\U0001F3FF]*")),
+    ("rtl", re.compile(rf"{RTL}+(?:[ ]+{RTL}+)*")),
 ]
+# Kinds compared by numeric value in the English (1.5万 == 15,000 == 15000).
+VALUE_KINDS = frozenset({"number", "percent", "money"})
 
 
 def render_date(text: str) -> str:
@@ -117,6 +119,8 @@ def render(kind: str, text: str) -> str:
     return text
 
 
+
+
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -126,78 +130,227 @@ class Span:
     render: str
 
 
-def find_spans(text: str, glossary: Glossary | None = None) -> list[Span]:
-    """Non-overlapping protected spans: terms and patterns; leftmost, then longest wins."""
-    candidates: list[Span] = []
-    if glossary is not None:
-        # Low-priority (ambiguous) terms are detected for review but not forced on the engine.
-        for hit in glossary.detect(text, include_low=False):
-            rendered = hit.acronym if hit.acronym and hit.source.upper() == hit.acronym.upper() \
-                else hit.canonical
-            candidates.append(Span(hit.start, hit.end, "term", hit.source, rendered))
-    for kind, pattern in PATTERNS:
+def find_spans(text: str) -> list[Span]:
+    """Non-overlapping protected spans; leftmost, then longest, then earlier pattern wins."""
+    candidates: list[tuple[int, int, int, Span]] = []
+    for order, (kind, pattern) in enumerate(PATTERNS):
         for m in pattern.finditer(text):
             if m.end() > m.start():
-                candidates.append(Span(m.start(), m.end(), kind, m.group(), render(kind, m.group())))
-    candidates.sort(key=lambda s: (s.start, -(s.end - s.start)))
+                span = Span(m.start(), m.end(), kind, m.group(), render(kind, m.group()))
+                candidates.append((m.start(), -(m.end() - m.start()), order, span))
+    candidates.sort(key=lambda c: c[:3])
     chosen: list[Span] = []
     last_end = 0
-    for span in candidates:
+    for _, _, _, span in candidates:
         if span.start >= last_end:
             chosen.append(span)
             last_end = span.end
     return chosen
 
 
-def mask(text: str, spans: Iterable[Span]) -> tuple[str, list[Protected]]:
-    """Replace spans with ``⟦n⟧`` tokens (numbered in order); return the masked text."""
-    out: list[str] = []
-    protected: list[Protected] = []
-    pos = 0
-    for n, span in enumerate(spans):
-        tok = token(n)
-        out.append(text[pos:span.start])
-        out.append(tok)
-        protected.append(Protected(tok, span.kind, span.text, span.render))
-        pos = span.end
-    out.append(text[pos:])
-    return "".join(out), protected
+def protect_spans(text: str) -> list[Protected]:
+    return [Protected(s.kind, s.text, s.render, s.start, s.end) for s in find_spans(text)]
 
 
-@dataclass
-class Restored:
-    text: str
-    missing: list[Protected]  # tokens the engine dropped or mangled beyond recognition
-    duplicated: list[Protected]
-    unknown: list[str]  # tokens in the output that were never in the input
+# ---- checking the English -------------------------------------------------------------
+
+_EN_NUMBER_RE = re.compile(r"(?<![A-Za-z0-9_.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![A-Za-z0-9_])"
+                           r"(?:\s?(?P<pct>%|percent\b))?")
+_SHORT_MONTHS = [m[:3] for m in _MONTHS]
 
 
-def restore(output: str, protected: list[Protected]) -> Restored:
-    """Put the protected renders back in place of their tokens in the engine output."""
-    by_number = {int(TOKEN_RE.match(p.token).group(1)): p for p in protected}  # type: ignore[union-attr]
-    seen: dict[int, int] = {}
-    unknown: list[str] = []
-
-    def put_back(m: re.Match[str]) -> str:
-        n = int(m.group(1))
-        if n not in by_number:
-            unknown.append(m.group())
-            return ""
-        seen[n] = seen.get(n, 0) + 1
-        return by_number[n].render
-
-    text = TOKEN_RE.sub(put_back, output)
-    text = STRAY_RE.sub("", text)
-    text = _tidy_spaces(text)
-    missing = [p for n, p in by_number.items() if n not in seen]
-    duplicated = [p for n, p in by_number.items() if seen.get(n, 0) > 1]
-    return Restored(text, missing, duplicated, unknown)
+def number_value(text: str) -> float | None:
+    """The value of a source number/percent/money span (1.5万 -> 15000; ¥1,200 -> 1200)."""
+    text = unicodedata.normalize("NFKC", text)
+    m = re.search(r"(\d+(?:[.,]\d+)*)\s?([万亿])?", text)
+    if not m:
+        return None
+    digits = m.group(1)
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits):
+        digits = digits.replace(",", "")
+    elif "," in digits:
+        return None
+    try:
+        value = float(digits)
+    except ValueError:
+        return None
+    if m.group(2):
+        value *= 10_000 if m.group(2) == "万" else 100_000_000
+    return round(value, 6)
 
 
-def _tidy_spaces(text: str) -> str:
-    text = re.sub(r"[ \t]{2,}", " ", text)
-    text = re.sub(r" +([,.;:!?%)])", r"\1", text)
-    return text.strip()
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORD_RE = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+
+
+def english_numbers(text: str) -> list[tuple[float, bool, int, int]]:
+    """Numbers in English text: (value, is_percent, start, end); "five" counts as 5."""
+    out = [(float(_NUMBER_WORDS[m.group().lower()]), False, m.start(), m.end())
+           for m in _NUMBER_WORD_RE.finditer(text)]
+    for m in _EN_NUMBER_RE.finditer(text):
+        raw = m.group().split("%")[0].replace("percent", "").strip().replace(",", "")
+        try:
+            out.append((round(float(raw), 6), bool(m.group("pct")), m.start(), m.end()))
+        except ValueError:
+            continue
+    return out
+
+
+def _date_parts(text: str) -> tuple[int | None, int, int | None] | None:
+    text = unicodedata.normalize("NFKC", text)
+    m = re.fullmatch(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?", text) \
+        or re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
+    if not m:
+        return None
+    year, month, day = m.group(1), int(m.group(2)), m.group(3)
+    if not 1 <= month <= 12:
+        return None
+    return (int(year) if year else None, month, int(day) if day else None)
+
+
+def date_forms(text: str) -> re.Pattern[str] | None:
+    """A pattern for every accepted English rendering of a source date."""
+    parts = _date_parts(text)
+    if parts is None:
+        return None
+    year, month, day = parts
+    mon = rf"(?:{_MONTHS[month - 1]}|{_SHORT_MONTHS[month - 1]}\.?)"
+    d = rf"0?{day}(?:st|nd|rd|th)?" if day else ""
+    forms = []
+    if day and year:
+        forms += [rf"{mon}\s+{d},?\s+{year}", rf"{d}\s+{mon},?\s+{year}",
+                  rf"{year}-0?{month}-0?{day}", rf"{year}/0?{month}/0?{day}",
+                  rf"0?{month}/0?{day}/{year}"]
+    elif day:
+        forms += [rf"{mon}\s+{d}", rf"{d}\s+{mon}"]
+    else:
+        forms += [rf"{mon},?\s+{year}", rf"{year}-0?{month}(?!-?\d)"]
+    return re.compile(rf"(?<![\w/-])(?:{'|'.join(forms)})(?![\w/-]|-\d)")
+
+
+_DATE_EN_RE = re.compile(
+    rf"(?<![\w])(?:{'|'.join(_MONTHS + _SHORT_MONTHS)})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|(?<![\w])(?:{'|'.join(_MONTHS)})\s+\d{{4}}")
+
+
+def _exact_re(p: Protected) -> re.Pattern[str]:
+    text = unicodedata.normalize("NFKC", p.render) if p.kind not in ("emoji", "rtl") else p.render
+    flags = re.IGNORECASE if p.kind == "latin" and text.islower() else 0
+    if p.kind in ("emoji", "rtl"):
+        return re.compile(re.escape(text))
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(text)}(?![A-Za-z0-9])", flags)
+
+
+def _match_non_values(english: str, protected: list[Protected]
+                      ) -> tuple[str, list[Protected]]:
+    """Find each non-value span (date, ID, URL, name...) in ``english``; return the text
+    with what matched blanked out (same length, so its digits are not counted as
+    numbers) and the spans not found."""
+    missing: list[Protected] = []
+    blanked = english
+    for p in protected:
+        if p.kind in VALUE_KINDS:
+            continue
+        if p.kind == "date":
+            pattern = date_forms(p.source)
+            m = pattern.search(blanked) if pattern else _exact_re(p).search(blanked)
+        else:
+            m = _exact_re(p).search(blanked)
+        if m is None:
+            missing.append(p)
+        else:
+            blanked = blanked[:m.start()] + " " * (m.end() - m.start()) + blanked[m.end():]
+    return blanked, missing
+
+
+def missing_spans(english: str, protected: list[Protected]) -> list[Protected]:
+    """The protected spans that did not come back in ``english``.
+
+    Numbers, percentages and money are compared by value (each English number counts
+    once), dates in any accepted English form, everything else exactly.
+    """
+    english_n = unicodedata.normalize("NFKC", english)
+    blanked, missing = _match_non_values(english_n, protected)
+    value_spans = [p for p in protected if p.kind in VALUE_KINDS]
+    # (value, is_percent): "60%" in the English does not stand for a source "60 days".
+    available = Counter((v, pct) for v, pct, _, _ in english_numbers(blanked))
+    for p in value_spans:
+        value = number_value(p.source)
+        if value is None:
+            if not _exact_re(p).search(english_n):
+                missing.append(p)
+            continue
+        key = (value, p.kind == "percent")
+        if available[key] > 0:
+            available[key] -= 1
+        else:
+            missing.append(p)
+    return missing
+
+
+# Candidates in the English for a garbled copy of a span of each kind.
+_REPAIR_RES: dict[str, re.Pattern[str]] = {
+    "order-id": re.compile(r"(?<![\w-])\d{2,4}-\d{5,9}-\d{5,9}(?![\w-])"),
+    "asin": re.compile(r"(?<![A-Za-z0-9])B0[A-Z0-9]{6,10}(?![A-Za-z0-9])"),
+    "id": re.compile(r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9][\w-]{3,}[A-Za-z0-9](?![\w-])"),
+    "date": _DATE_EN_RE,
+    "percent": re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?%"),
+    "money": re.compile(r"(?:US\$|\$|¥|€|£|CNY\s)\s?\d[\d,]*(?:\.\d+)?"),
+    "number": re.compile(r"(?<![\w.,-])\d[\d,]*(?:\.\d+)?(?![\w%-]|\.\d|,\d)"),
+}
+
+
+def repair(english: str, protected: list[Protected], missing: list[Protected]
+           ) -> tuple[str, list[Protected]]:
+    """Replace a garbled copy of a missing span by the span's rendering, when unambiguous.
+
+    For each kind with exactly ONE missing span, look for text of the same kind in the
+    English that matches no span of the source (e.g. "61%" where the source has 16%, an
+    order ID with a digit dropped); if there is exactly one, it is replaced. Returns the
+    English and the spans still missing.
+    """
+    by_kind: dict[str, list[Protected]] = {}
+    for p in missing:
+        by_kind.setdefault(p.kind, []).append(p)
+    source_text = unicodedata.normalize("NFKC", " ".join(p.source for p in protected))
+    renders = {unicodedata.normalize("NFKC", p.render) for p in protected}
+    source_values = {number_value(p.source) for p in protected if p.kind in VALUE_KINDS}
+    still: list[Protected] = []
+    for kind, spans in by_kind.items():
+        if kind == "latin" and len(spans) == 1:
+            # A name that came back in another case ("A-to-Z"): put the source's back.
+            found = list(re.finditer(rf"(?<![A-Za-z0-9]){re.escape(spans[0].render)}"
+                                     rf"(?![A-Za-z0-9])", english, re.IGNORECASE))
+            if len(found) == 1:
+                m = found[0]
+                english = english[:m.start()] + spans[0].render + english[m.end():]
+                continue
+        pattern = _REPAIR_RES.get(kind)
+        if pattern is None or len(spans) != 1:
+            still += spans
+            continue
+        # Numbers inside dates, IDs and names that did come back are not candidates.
+        searched = _match_non_values(english, protected)[0] if kind in VALUE_KINDS \
+            else english
+        extras = []
+        for m in pattern.finditer(searched):
+            text = m.group()
+            if text in renders or (kind not in VALUE_KINDS and text in source_text):
+                continue
+            if kind in VALUE_KINDS and number_value(text) in source_values:
+                continue
+            if kind == "date" and any(
+                    (pat := date_forms(p.source)) is not None and pat.fullmatch(text)
+                    for p in protected if p.kind == "date"):
+                continue
+            extras.append(m)
+        if len(extras) != 1:
+            still += spans
+            continue
+        m = extras[0]
+        english = english[:m.start()] + spans[0].render + english[m.end():]
+    return english, still
 
 
 _CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
@@ -224,36 +377,14 @@ def render_marker(m: re.Match[str]) -> str:
     return f"{chinese_numeral(m.group('d') or m.group('c'))}. "
 
 
-def unmask_terms(engine_input: str, protected: list[Protected]) -> tuple[str, list[Protected]]:
-    """Put glossary terms back as source text, keep (renumbered) placeholders for the rest.
-
-    The second try when an engine drops placeholders: fewer tokens, more real words.
-    """
-    by_token = {p.token: p for p in protected}
-    kept: list[Protected] = []
-
-    def swap(m: re.Match[str]) -> str:
-        p = by_token.get(m.group())
-        if p is None:
-            return m.group()
-        if p.kind == "term":
-            return p.source
-        new = Protected(token(len(kept)), p.kind, p.source, p.render)
-        kept.append(new)
-        return new.token
-
-    return TOKEN_RE.sub(swap, engine_input), kept
-
-
 class ProtectStep:
-    """Detect glossary terms (``seg.terms``) and mask terms and numbers for the engine."""
+    """Detect glossary terms (``seg.terms``) and the spans the English must keep
+    (``seg.protected``); the engine input is the source without its list marker."""
 
     name = "protect"
 
-    def __init__(self, glossary: Glossary | None = None, protect_terms: bool = True,
-                 protect_numbers: bool = True) -> None:
+    def __init__(self, glossary: Glossary | None = None, protect_numbers: bool = True) -> None:
         self.glossary = glossary
-        self.protect_terms = protect_terms
         self.protect_numbers = protect_numbers
 
     def protect_segment(self, seg: Segment) -> None:
@@ -265,50 +396,11 @@ class ProtectStep:
             # "一、根本原因" -> engine sees "根本原因"; the English gets "1. " back in front.
             seg.meta["marker"] = render_marker(marker)
             body = body[marker.end():]
-        spans = find_spans(body, self.glossary if self.protect_terms else None)
-        if not self.protect_numbers:
-            spans = [s for s in spans if s.kind == "term"]
-        spans = spans[:MAX_PLACEHOLDERS]
-        seg.engine_input, seg.protected = mask(body, spans)
+        seg.engine_input = body
+        seg.protected = protect_spans(body) if self.protect_numbers else []
 
     def __call__(self, doc: Document) -> Document:
         for seg in doc.segments:
             if seg.translatable and seg.target is None:
                 self.protect_segment(seg)
         return doc
-
-
-def mask_pair(zh: str, en: str, glossary: Glossary | None = None) -> tuple[str, str] | None:
-    """Mask a parallel training pair the way the pipeline masks input at run time.
-
-    Each protected span of ``zh`` must be found in ``en`` (its render, or for a term its
-    canonical form, "canonical (ACRONYM)" or the acronym, case-insensitively); the same
-    token then replaces it on both sides. Returns None when a span has no counterpart.
-    Used to train the demo model to copy placeholders.
-    """
-    spans = find_spans(zh, glossary)[:MAX_PLACEHOLDERS]
-    if not spans:
-        return None
-    masked_zh, protected = mask(zh, spans)
-    masked_en = en
-    for p in protected:
-        forms = [p.render]
-        if p.kind == "term" and glossary is not None:
-            term = next((t for t in glossary.terms if t.canonical == p.render or
-                         (t.acronym and t.acronym == p.render)), None)
-            if term is not None:
-                if term.acronym:
-                    forms = [f"{term.canonical} ({term.acronym})", term.canonical, term.acronym]
-                else:
-                    forms = [term.canonical]
-        for form in forms:
-            flags = re.IGNORECASE if p.kind == "term" else 0
-            m = re.search(rf"(?<![\w⟦]){re.escape(form)}(?![\w⟧])", masked_en, flags) \
-                or (re.search(rf"(?<![\w⟦]){re.escape(form)}(?=s\b)", masked_en, flags)
-                    if p.kind == "term" else None)
-            if m:
-                masked_en = masked_en[:m.start()] + p.token + masked_en[m.end():]
-                break
-        else:
-            return None
-    return masked_zh, masked_en

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,10 @@ def report_dict(doc: Document) -> dict[str, Any]:
         "grammar": meta.get("grammar", ""),
         "memory": meta.get("memory", ""),
         "counts": doc.counts(),
+        # How the engine produced each segment's English (Segment.path), e.g.
+        # {"whole": 50, "whole-repaired": 1, "piecewise": 1}; "none" not listed.
+        "translation_paths": dict(Counter(s.path.value for s in doc.segments
+                                          if s.path.value != "none")),
         "timings_s": meta.get("timings", {}),
         "untouched": meta.get("untouched", {}),
         "document_notes": [n.to_dict() for n in doc.notes],

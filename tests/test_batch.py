@@ -98,15 +98,15 @@ def test_batch_translates_each_unique_segment_once(tmp_path: Path) -> None:
         for suffix in (".review.docx", ".en.docx", ".report.json"):
             assert (out / f"{stem}{suffix}").is_file()
     assert not list(out.rglob("*.tmp"))
-    # What the engine had to translate: each document's (masked) inputs, de-duplicated.
+    # What the engine had to translate: each document's inputs, de-duplicated.
     pipe = Pipeline(options())
     expected = list(dict.fromkeys(
         s.engine_input if s.engine_input is not None else s.source
         for f in discover(lib) for s in pipe.prepare(f).segments if needs_engine(s)))
     pipe.close()
     assert len(expected) < sum(1 for d in outputs(out).values() for _ in d[1])
-    # Pass 1 sent exactly those, once each; anything after it is the translate step's
-    # piecewise fallback around protected spans, also never repeated.
+    # Pass 1 sent exactly those, once each; anything after it would be the translate
+    # step's piecewise fallback around protected spans, also never repeated.
     assert set(res.sent[:len(expected)]) == set(expected)
     assert len(res.sent) == len(set(res.sent)) == res.engine_inputs
     assert eng.sentences - before == len(res.sent)
@@ -352,3 +352,37 @@ def test_out_equal_to_src_is_refused(tmp_path: Path) -> None:
     assert r.returncode == 2 and "is the source folder" in r.stderr
     assert "Traceback" not in r.stderr
     assert not list(lib.rglob("*.en.docx"))
+# 600 Chinese characters without punctuation: more than the demo's 512 positions once
+# tripled (issue #12.3).
+LONG = ("我们的仓库团队每天检查所有待发货订单的包装和标签并且记录每一个问题的原因" * 17)[:600]
+
+
+def test_a_long_paragraph_is_translated_in_parts(tmp_path: Path) -> None:
+    lib, out = tmp_path / "lib", tmp_path / "out"
+    make_docx(lib / "a.docx", [S[0], LONG])
+    make_docx(lib / "b.docx", [S[2]])
+    res = run_batch(lib, out, options())
+    assert res.exit_code == 0 and [d.status for d in res.documents] == ["ok", "ok"]
+    report = json.loads((out / "a.report.json").read_text(encoding="utf-8"))
+    long_seg = next(s for s in report["segments"] if s["source"] == LONG)
+    assert long_seg["path"] == "split" and long_seg["origin"] == "machine"
+
+
+def test_an_engine_error_fails_one_segment_not_the_batch(tmp_path: Path, monkeypatch) -> None:
+    import pipeline.translate as tr
+
+    # With the length limit off, CTranslate2 itself fails on the over-long paragraph.
+    monkeypatch.setattr(tr, "MAX_PART_TOKENS", 100_000)
+    monkeypatch.setattr(type(engine()), "max_input_tokens", property(lambda self: 100_000))
+    lib, out = tmp_path / "lib", tmp_path / "out"
+    make_docx(lib / "a.docx", [S[0], LONG * 3])
+    make_docx(lib / "b.docx", [S[2], S[3]])
+    res = run_batch(lib, out, options())
+    assert [d.status for d in res.documents] != ["failed", "failed"], res.documents
+    b = json.loads((out / "b.report.json").read_text(encoding="utf-8"))
+    assert all(s["origin"] == "machine" for s in b["segments"])
+    a = json.loads((out / "a.report.json").read_text(encoding="utf-8"))
+    bad = next(s for s in a["segments"] if s["source"] == LONG * 3)
+    assert bad["origin"] == "engine-failed" and bad["path"] == "failed"
+    assert any(n["code"] == "engine-failed" for n in bad["notes"])
+    assert next(s for s in a["segments"] if s["source"] == S[0])["origin"] == "machine"

@@ -78,6 +78,11 @@ def test_review_has_one_row_per_segment_and_all_chinese(sample_run) -> None:  # 
     assert header[:3] == ["ID", "中文原文", "English"]
     rows = table.rows[1:]
     assert len(rows) == len(report["segments"])
+    # Every segment says how the engine translated it; the summary counts them.
+    paths = [seg["path"] for seg in report["segments"]]
+    assert {p for p in paths if p != "none"} <= {"whole", "whole-repaired", "split",
+                                                  "piecewise", "failed"}
+    assert sum(report["translation_paths"].values()) == sum(p != "none" for p in paths) > 20
     review_source = "".join(r.cells[1].text for r in rows)
     input_chinese = "".join(HAN_RE.findall("".join(all_text(SAMPLE))))
     for ch in set(input_chinese):
