@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .errors import EngineError
 from .model import Document, Origin, Protected, Segment, Severity, TranslationPath
 from .protect import missing_spans, repair
 from .segment import has_chinese
@@ -123,7 +124,9 @@ def _call_isolating(engine: Any, texts: list[str]) -> list[str]:
         return []
     try:
         return list(engine.translate(texts))
-    except Exception as exc:  # noqa: BLE001 - any engine error is isolated, never fatal
+    except EngineError:
+        raise  # the engine as a whole failed (no server answers, key refused): not one input
+    except Exception as exc:  # noqa: BLE001 - any other engine error is isolated to its input
         if len(texts) == 1:
             first = (str(exc).strip().splitlines() or [""])[0][:200]
             return [_Failed(f"{type(exc).__name__}: {first}".rstrip(": "))]
