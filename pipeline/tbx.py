@@ -33,12 +33,12 @@ from pathlib import Path
 
 from lxml import etree
 
+from .docx.ooxml import XML_LANG, safe_parser
 from .errors import GlossaryError
 from .fileio import atomic_write
 from .glossary import Glossary, Term, format_tsv, parse_glossary, sanitize_terms
 from .langcode import Lang, parse_lang
 
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PREFERRED = "preferredTerm-admn-sts"
 ADMITTED = "admittedTerm-admn-sts"
 DEPRECATED = "deprecatedTerm-admn-sts"
@@ -325,9 +325,7 @@ def _parse_entry(entry: etree._Element, origin: str, report: TbxImport) -> Term 
 
 def _parser() -> etree.XMLParser:
     # No entity expansion (XXE, billion laughs), no DTD loading, no network.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_comments=True,
-                           remove_pis=True)
+    return safe_parser(remove_comments=True, remove_pis=True)
 
 
 def import_tbx(path: Path) -> list[Term]:

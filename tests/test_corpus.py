@@ -19,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from docx_factory import fake_translate  # noqa: E402
 
-from pipeline.convert import find_soffice  # noqa: E402
+from pipeline.docx.convert import find_soffice  # noqa: E402
+from pipeline.docx.reader import account, read_docx  # noqa: E402
+from pipeline.docx.writer import write_docx  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
-from pipeline.reader import account, read_docx  # noqa: E402
 from pipeline.segment import segment_document  # noqa: E402
-from pipeline.writer import write_docx  # noqa: E402
 
 
 def corpus_dir() -> Path | None:

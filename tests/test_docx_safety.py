@@ -14,9 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from docx_factory import build_simple, rewrite_part  # noqa: E402
 
-from pipeline.docx_safety import OLE2_MAGIC, check_input, safe_parse  # noqa: E402
+from pipeline.docx.reader import read_docx  # noqa: E402
+from pipeline.docx.safety import OLE2_MAGIC, check_input, safe_parse  # noqa: E402
 from pipeline.errors import InputError  # noqa: E402
-from pipeline.reader import read_docx  # noqa: E402
 
 
 @pytest.fixture()

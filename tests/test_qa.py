@@ -493,7 +493,7 @@ def test_grammar_reported_in_reviewed_english_never_rewritten() -> None:
 # --- `pipeline qa --strict` on review DOCX files built from the eval appeals --------------------
 
 def _review_file(tmp_path: Path, name: str, appeal_id: str, pairs: list[tuple[str, str]]) -> Path:
-    from pipeline.review import write_review
+    from pipeline.docx.review_writer import write_review
 
     doc = _qa_eval().build_document(appeal_id, pairs)  # type: ignore[attr-defined]
     for seg in doc.segments:
@@ -550,8 +550,8 @@ def test_apply_review_reports_grammar_without_rewriting(tmp_path: Path) -> None:
     from docx_factory import build_simple
 
     from pipeline.apply_review import apply_review
-    from pipeline.reader import read_docx
-    from pipeline.review import write_review
+    from pipeline.docx.reader import read_docx
+    from pipeline.docx.review_writer import write_review
     from pipeline.runner import sha256_file
     from pipeline.segment import segment_document
 

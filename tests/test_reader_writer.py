@@ -22,9 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from docx_factory import STORY_TEXTS, build_all_stories, build_simple, fake_translate  # noqa: E402
 
-from pipeline.errors import InputError, OutputError  # noqa: E402
-from pipeline.model import Block, Segment  # noqa: E402
-from pipeline.reader import (  # noqa: E402
+from pipeline.docx.reader import (  # noqa: E402
     W_T,
     Package,
     account,
@@ -32,7 +30,9 @@ from pipeline.reader import (  # noqa: E402
     read_docx,
     walk,
 )
-from pipeline.writer import place_text, plan, write_docx, xml_safe  # noqa: E402
+from pipeline.docx.writer import place_text, plan, write_docx, xml_safe  # noqa: E402
+from pipeline.errors import InputError, OutputError  # noqa: E402
+from pipeline.model import Block, Segment  # noqa: E402
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 

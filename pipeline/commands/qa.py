@@ -49,9 +49,9 @@ def qa(
 
 def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
            builtin_glossary: bool = True) -> dict[str, Any]:
+    from ..docx.review_reader import read_review
     from ..model import Block, Document, Origin, Segment
     from ..qa import QAStep, summarize
-    from ..review_import import read_review
     from ..segment import has_chinese
 
     data = read_review(review)
