@@ -347,7 +347,7 @@ def test_eval_set_no_false_alarms_and_recall() -> None:
     assert len(result.planted) >= 40
     missed = [(p["appeal"], p["kind"]) for p in result.planted if not p["caught"]]
     assert result.recall() >= 0.9, missed
-    known = set(check_names())  # poa-* codes are document notes of pipeline.poa
+    known = set(check_names())  # poa-* codes are document notes of pipeline.qa.poa
     for p in result.planted:
         assert p["check"] in known or p["check"].startswith("poa-"), p
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import Document, Note, Severity
+from ..model import Document, Note, Severity
 
 STEP = "qa"
 MAX_EXAMPLES = 3
