@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..cjk import HAN_RE
 from ..errors import InputError, OutputError
 from ..fileio import atomic_write
 from ..model import Block, Document, Segment
@@ -76,7 +77,7 @@ class Plan:
     fields_unplaced: bool = False  # a computed field result is not where the English says
 
 
-_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_HAN = HAN_RE  # a field result with Chinese is translated like the segment step does
 
 
 def format_key(run: etree._Element, ctx: tuple[object, ...]) -> tuple[object, ...]:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cjk import HAN_RE
+
 STEP = "glossary"
 
 # Header names (case-insensitive) and the field each one fills; aliases make hand-made
@@ -32,7 +34,7 @@ _NAME_MINOR = frozenset("a an and as at by for from in of on or the to with".spl
 _SEP_RE = re.compile(r"[|｜]")  # the full-width bar is what a Chinese IME types
 _WS_RE = re.compile(r"\s+")
 _ALNUM = r"A-Za-z0-9"
-_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_CJK_RE = HAN_RE
 # Full-width ASCII (Ａ-ｚ, ０-９...) and odd spaces fold to plain ASCII, one char for one
 # char, so match offsets still point into the original text.
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}

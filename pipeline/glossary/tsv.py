@@ -11,6 +11,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from ..cjk import HAN_BMP
 from ..errors import GlossaryError
 from ..fileio import atomic_write
 from .core import Glossary
@@ -65,7 +66,8 @@ def _common_han() -> frozenset[str]:
     return frozenset(chars)
 
 
-_HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# BMP only: a legacy-codec guess scores on the characters GBK/Big5 can hold.
+_HAN_CHAR = re.compile(f"[{HAN_BMP}]")
 _PRIVATE = re.compile(r"[\ue000-\uf8ff]")
 # Legacy Chinese encodings Excel writes on Chinese Windows: GBK/GB18030 (Simplified
 # systems, code page 936) and Big5 (Traditional systems, code page 950).

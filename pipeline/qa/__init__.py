@@ -24,9 +24,10 @@ Modules: ``quantities`` (number / date / time / 万亿 parsing), ``analysis`` (`
 ``step`` (``run_checks``, ``QAStep``, ``summarize``), ``poa`` (document-level checks).
 """
 
+from ..cjk import HAN_RE
 from .analysis import analyze
 from .checks import clause_counts, length_ratio
-from .context import CHECKS, HAN_RE, Check, QAContext, check_names, get_checks
+from .context import CHECKS, Check, QAContext, check_names, get_checks
 from .quantities import parse_chinese_int, parse_english_words
 from .step import QAStep, run_checks, summarize
 

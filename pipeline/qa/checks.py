@@ -9,14 +9,13 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from ..cjk import FULLWIDTH_RE, HAN_RE
 from ..model import Severity, TermHit
 from .analysis import PLACEHOLDER_RE, _contains_id, _fmt, analyze
 from .context import (
     _EN_QUOTE_RE,
     _ZH_QUOTE_RE,
     CLAUSE_FLOOR,
-    FULLWIDTH_RE,
-    HAN_RE,
     MULTI_CLAUSE_MIN,
     RATIO_MEDIAN,
     RATIO_MIN_HAN,

@@ -7,17 +7,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..cjk import HAN
 from ..errors import InputError
 from ..model import Severity, TermHit
 
 # --------------------------------------------------------------------------------------
 # Character classes
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
-HAN_RE = re.compile(f"[{HAN}]")
-# Full-width forms (！..～), full-width currency signs, ideographic space and CJK
-# punctuation (、。〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟). “” ‘’ are fine in English.
-FULLWIDTH_RE = re.compile("[\uff01-\uff5e\uffe0-\uffe6\u3000-\u3003\u3008-\u301f]")
+# The Han class and full-width punctuation (HAN, HAN_RE, FULLWIDTH_RE): pipeline.cjk
 
 # Length of English per Chinese character (ASCII copied from the source subtracted;
 # greetings such as 您好 left out), measured on real pairs with 8+ Chinese characters:

@@ -77,7 +77,9 @@ class Analysis:
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
               "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+# 万 and 亿: the one home of Chinese large-number scaling in QA.
+CN_SCALES = {"万": 10_000, "亿": 100_000_000}
+_CN_BIG = CN_SCALES
 CN_NUM = "零〇一二两三四五六七八九十百千万亿"
 
 
@@ -156,12 +158,24 @@ def parse_english_words(s: str) -> int | None:
 
 # ---- dates ---------------------------------------------------------------------------------
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december"]
-_MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(_MONTHS)} | {"sept": 9}
-_MONTH_FULL = {m: i + 1 for i, m in enumerate(_MONTHS)}
-_MON = r"(?:January|February|March|April|May|June|July|August|September|October|November|" \
-       r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+# English month names, the one home of date words in QA (the POA checks build on it).
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december"]
+MONTH_ABBRS = ["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sept", "sep", "oct", "nov",
+               "dec"]  # "sept" before "sep": the longer form wins in an alternation
+
+
+def month_alternation(capitalized: bool = False) -> str:
+    """``(?:january|...|december|jan|...|dec)\\.?``: a full or abbreviated month name."""
+    names = [*MONTHS, *MONTH_ABBRS]
+    if capitalized:
+        names = [n.capitalize() for n in names]
+    return f"(?:{'|'.join(names)})\\.?"
+
+
+_MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
+_MONTH_FULL = {m: i + 1 for i, m in enumerate(MONTHS)}
+_MON = month_alternation(capitalized=True)
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _CN_N = rf"(\d{{1,4}}|[{CN_NUM}]{{1,5}})"
 
@@ -327,7 +341,7 @@ _CUR_SUFFIX = (r"元人民币|美元|美金|欧元|英镑|日元|加元|澳元|�
 # A number in digits: 15,000 / 1.5 / 3; then an optional scale word.
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE = r"\s?万|\s?亿|千(?![克米瓦])|\s(?:thousand|million|billion)\b|\s?(?:k|K|bn)\b"
-_SCALES = {"万": 10_000, "亿": 100_000_000, "千": 1000, "thousand": 1000, "million": 10**6,
+_SCALES = {**CN_SCALES, "千": 1000, "thousand": 1000, "million": 10**6,
            "billion": 10**9, "k": 1000, "K": 1000, "bn": 10**9}
 
 # Units after a number. Chinese measure words make a Chinese numeral count as a number.
