@@ -195,6 +195,7 @@ def _xml(text: str):  # noqa: ANN202
     return etree.fromstring(text)
 
 
+@pytest.mark.slow
 def test_reviewer_comments_are_read(draft: Path) -> None:
     d = docx.Document(str(draft))
     run = _row(d, NUMBER_ROW).cells[2].paragraphs[0].runs[0]
@@ -382,6 +383,7 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_soffice() is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_saved_review(draft: Path, tmp_path: Path) -> None:
     edit(draft, english={EDIT_ROW: "Inspectors log results daily."}, delete=(DELETED_ROW,))
