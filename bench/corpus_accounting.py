@@ -5,7 +5,7 @@
 Compares our reader with plain python-docx (``document.paragraphs`` + ``document.tables``,
 nested tables included): python-docx only sees body paragraphs and tables, so text in
 text boxes, headers, footers, footnotes, comments and content controls is missed. Our
-reader's misses come from the text accounting (``pipeline.reader.account``) and must
+reader's misses come from the text accounting (``pipeline.docx.reader.account``) and must
 be 0.
 """
 
@@ -21,8 +21,8 @@ import docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipeline.docx.reader import account, read_docx  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
-from pipeline.reader import account, read_docx  # noqa: E402
 
 
 def default_corpus() -> Path:

@@ -157,7 +157,7 @@ def real_pairs(folder: Path = EVAL_DIR) -> list[tuple[str, str]]:
 
 def ratio_table(folder: Path = EVAL_DIR) -> list[dict[str, Any]]:
     """English characters per Chinese character on real pairs, by source length and by
-    clause count: what RATIO_BOUNDS, CLAUSE_FLOOR and REAL_MIN in pipeline/qa.py rest on."""
+    clause count: what RATIO_BOUNDS, CLAUSE_FLOOR and REAL_MIN in pipeline/qa/context.py rest on."""
     import statistics
 
     from pipeline.qa import HAN_RE, clause_counts, length_ratio

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .docx.review_reader import REVIEWER_STATUSES, ReviewData, ReviewRow, read_review
 from .errors import InputError
 from .fileio import atomic_write_text
 from .model import Document, Origin, Segment, Severity
-from .review_import import REVIEWER_STATUSES, ReviewData, ReviewRow, read_review
 
 APPLY_VERSION = 1
 REVIEW_SUFFIX = ".review"
@@ -278,12 +278,12 @@ def _open_memory(memory_path: Path | str | None) -> Any:
 def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
            out_dir: Path | None, memory_path: Path | str | None, force: bool,
            glossaries: list[Path] | None, builtin_glossary: bool) -> ApplyResult:
+    from .docx.reader import read_docx
+    from .docx.writer import write_docx
     from .fileio import OutputSet
     from .memory import current_user
-    from .reader import read_docx
     from .runner import sha256_file
     from .segment import segment_document
-    from .writer import write_docx
 
     warnings = list(data.warnings)
     src = Path(source) if source is not None else data.source_path
@@ -399,7 +399,7 @@ _KNOWN = {o.value for o in Origin}
 
 
 def _fp(source: str) -> str:
-    from .review import fingerprint
+    from .docx.review_writer import fingerprint
 
     return fingerprint(source)
 

@@ -144,7 +144,7 @@ class BatchResult:
         }
 
 
-# Word files a template library holds (see pipeline.convert for how each is read).
+# Word files a template library holds (see pipeline.docx.convert for how each is read).
 INPUT_SUFFIXES = {".docx", ".dotx", ".docm", ".dotm", ".doc", ".dot", ".wps", ".wpt", ".rtf"}
 
 

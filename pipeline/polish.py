@@ -248,7 +248,7 @@ def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper"
         text, bom, encoding = _read_text(path)
         doc, parts = _text_document(path, text)
     else:
-        from .reader import read_docx
+        from .docx.reader import read_docx
 
         doc = read_docx(path)
         for block in doc.blocks:
@@ -276,8 +276,8 @@ def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper"
             # Bytes, not text mode: line endings and the encoding are kept as they were read.
             staged.stage(outputs["polished"], lambda p: p.write_bytes(data))
         else:
-            from .review import write_review
-            from .writer import write_docx
+            from .docx.review_writer import write_review
+            from .docx.writer import write_docx
 
             staged.stage(outputs["polished"], lambda p: write_docx(doc, p, force=True))
             staged.stage(outputs["review"], lambda p: write_review(doc, p, mode="polish"))

@@ -196,7 +196,7 @@ class Pipeline:
 
     def prepare(self, path: Path) -> Document:
         """read -> segment -> memory -> protect."""
-        from .reader import read_docx
+        from .docx.reader import read_docx
 
         path = Path(path)
         t0 = time.perf_counter()
@@ -239,10 +239,10 @@ class Pipeline:
         or when listed in ``replace`` (batch: the files it wrote itself, untouched since);
         every other name must still be free when the outputs are placed (atomic check).
         """
+        from .docx.review_writer import write_review
+        from .docx.writer import write_docx
         from .fileio import OutputSet
         from .report import write_report
-        from .review import write_review
-        from .writer import write_docx
 
         with Timer(doc, "glossary"):
             self.enforce(doc)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .cjk import HAN, HAN_RE, has_chinese
 from .model import Block, Document, Segment
 
-# CJK Unified Ideographs (+ extension A, compatibility ideographs, extension B..F).
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
-HAN_RE = re.compile(f"[{HAN}]")
+# HAN, HAN_RE and has_chinese live in pipeline.cjk; imported from here by older code.
+__all__ = ["HAN", "HAN_RE", "has_chinese"]
+
 
 _CLOSERS = "”’」』）)】》〉\"'］]｝}"
 _FULL_STOPS = "。！？；!?；"
@@ -26,10 +27,6 @@ _END_RE = re.compile(
     rf"(?:[。！？；]+|…+|(?<=[{HAN}])[.!?;]+(?![\d.]))[{re.escape(_FULL_STOPS)}…]*[{re.escape(_CLOSERS)}]*"
 )
 _BREAK_RE = re.compile(r"[\n\r\v\f\u2028\u2029]")
-
-
-def has_chinese(text: str) -> bool:
-    return HAN_RE.search(text) is not None
 
 
 def trim_spans(text: str, cuts: list[int]) -> list[tuple[int, int]]:

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.apply_review import apply_review
+from pipeline.docx.review_reader import read_review
 from pipeline.errors import InputError
-from pipeline.review_import import read_review
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "draft_zh.docx"
@@ -51,15 +51,15 @@ def draft_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _draft_without_model(source: Path, folder: Path) -> None:
     """The draft's outputs made by the real steps, with the demo corpus as the engine."""
+    from pipeline.docx.reader import read_docx
+    from pipeline.docx.review_writer import write_review
+    from pipeline.docx.writer import write_docx
     from pipeline.glossary import EnforceStep, load_glossaries
     from pipeline.model import Origin
     from pipeline.qa import QAStep
-    from pipeline.reader import read_docx
     from pipeline.report import write_report
-    from pipeline.review import write_review
     from pipeline.runner import sha256_file
     from pipeline.segment import segment_document
-    from pipeline.writer import write_docx
 
     lines = (REPO / "demo_model" / "corpus.tsv").read_text(encoding="utf-8").splitlines()[1:]
     corpus = dict(ln.split("\t", 1) for ln in lines if "\t" in ln)
@@ -195,6 +195,7 @@ def _xml(text: str):  # noqa: ANN202
     return etree.fromstring(text)
 
 
+@pytest.mark.slow
 def test_reviewer_comments_are_read(draft: Path) -> None:
     d = docx.Document(str(draft))
     run = _row(d, NUMBER_ROW).cells[2].paragraphs[0].runs[0]
@@ -382,6 +383,7 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_soffice() is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_saved_review(draft: Path, tmp_path: Path) -> None:
     edit(draft, english={EDIT_ROW: "Inspectors log results daily."}, delete=(DELETED_ROW,))

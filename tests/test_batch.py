@@ -200,6 +200,7 @@ def _complete_outputs_only(out: Path) -> None:
         json.loads(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
     """A real kill (SIGKILL) of `pipeline batch` in the middle of a library."""
     lib, out = tmp_path / "lib", tmp_path / "out"
@@ -256,6 +257,7 @@ def test_one_bad_file_does_not_stop_the_batch(tmp_path: Path) -> None:
         "shop1/deep/c.docx": "skipped", "shop1/truncated.docx": "failed"}
 
 
+@pytest.mark.slow
 def test_cli_batch_summary_and_exit_codes(tmp_path: Path) -> None:
     lib, out = make_library(tmp_path / "lib"), tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(

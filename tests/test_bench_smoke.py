@@ -6,19 +6,17 @@ No timing assertions: speed is measured by bench/translate_speed.py, not by test
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
 
 pytest.importorskip("ctranslate2")
 
 
 def test_tiny_standin_builds_and_translates(tmp_path: Path) -> None:
-    from make_standin_model import build_standin
+    from benchmod import load_bench
+
+    build_standin = load_bench("make_standin_model").build_standin
 
     from pipeline.engine import Engine, EngineSettings
     from pipeline.model import Origin, Segment

@@ -58,6 +58,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproce
     return out, result
 
 
+@pytest.mark.slow
 def test_run_writes_three_outputs_next_to_input(sample_run) -> None:  # noqa: ANN001
     out, result = sample_run
     assert result.returncode == 0, result.stderr
@@ -69,6 +70,7 @@ def test_run_writes_three_outputs_next_to_input(sample_run) -> None:  # noqa: AN
     assert summary["counts"]["segments"] > 20
 
 
+@pytest.mark.slow
 def test_review_has_one_row_per_segment_and_all_chinese(sample_run) -> None:  # noqa: ANN001
     out, _ = sample_run
     report = json.loads((out / "draft_zh.report.json").read_text(encoding="utf-8"))
@@ -91,6 +93,7 @@ def test_review_has_one_row_per_segment_and_all_chinese(sample_run) -> None:  # 
     assert "DEMO" in head
 
 
+@pytest.mark.slow
 def test_english_docx_keeps_structure_and_has_no_chinese(sample_run) -> None:  # noqa: ANN001
     out, _ = sample_run
     src = docx.Document(str(SAMPLE))
@@ -106,6 +109,7 @@ def test_english_docx_keeps_structure_and_has_no_chinese(sample_run) -> None:  #
             assert any(f in text for f in failed), text
 
 
+@pytest.mark.slow
 def test_report_lists_every_segment_with_location(sample_run) -> None:  # noqa: ANN001
     out, _ = sample_run
     report = json.loads((out / "draft_zh.report.json").read_text(encoding="utf-8"))
@@ -117,6 +121,7 @@ def test_report_lists_every_segment_with_location(sample_run) -> None:  # noqa: 
     assert any(not s["translatable"] for s in report["segments"])  # IDs/English pass through
 
 
+@pytest.mark.slow
 def test_existing_outputs_need_force(sample_run) -> None:  # noqa: ANN001
     out, _ = sample_run
     again = cli("run", str(out / "draft_zh.docx"))

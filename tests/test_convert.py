@@ -20,17 +20,14 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx_factory import build_simple, fake_translate
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from docx_factory import build_simple, fake_translate  # noqa: E402
-
-from pipeline.batch import discover  # noqa: E402
-from pipeline.convert import convert_with_soffice, find_soffice, load_source  # noqa: E402
-from pipeline.docx_safety import KIND_RTF, OLE2_MAGIC  # noqa: E402
-from pipeline.errors import InputError  # noqa: E402
-from pipeline.reader import account, read_docx  # noqa: E402
-from pipeline.writer import write_docx  # noqa: E402
+from pipeline.batch import discover
+from pipeline.docx.convert import convert_with_soffice, find_soffice, load_source
+from pipeline.docx.reader import account, read_docx
+from pipeline.docx.safety import KIND_RTF, OLE2_MAGIC
+from pipeline.docx.writer import write_docx
+from pipeline.errors import InputError
 
 SOFFICE = find_soffice()
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) not installed")

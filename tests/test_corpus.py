@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import zipfile
 from pathlib import Path
 
 import docx
 import pytest
+from docx_factory import fake_translate
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from docx_factory import fake_translate  # noqa: E402
-
-from pipeline.convert import find_soffice  # noqa: E402
-from pipeline.errors import PipelineError  # noqa: E402
-from pipeline.reader import account, read_docx  # noqa: E402
-from pipeline.segment import segment_document  # noqa: E402
-from pipeline.writer import write_docx  # noqa: E402
+from pipeline.docx.convert import find_soffice
+from pipeline.docx.reader import account, read_docx
+from pipeline.docx.writer import write_docx
+from pipeline.errors import PipelineError
+from pipeline.segment import segment_document
 
 
 def corpus_dir() -> Path | None:
@@ -35,7 +31,8 @@ def corpus_dir() -> Path | None:
 
 CORPUS = corpus_dir()
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix != ".md") if CORPUS else []
-pytestmark = pytest.mark.skipif(CORPUS is None, reason="DOCX corpus (../shared) not present")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CORPUS is None, reason="DOCX corpus (../shared) not present")]
 
 # Files refused on purpose (see the corpus's SOURCES.md): the reason must say why.
 EXPECTED_REFUSALS = {

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import io
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from docx_factory import build_simple, rewrite_part
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from docx_factory import build_simple, rewrite_part  # noqa: E402
-
-from pipeline.docx_safety import OLE2_MAGIC, check_input, safe_parse  # noqa: E402
-from pipeline.errors import InputError  # noqa: E402
-from pipeline.reader import read_docx  # noqa: E402
+from pipeline.docx.reader import read_docx
+from pipeline.docx.safety import OLE2_MAGIC, check_input, safe_parse
+from pipeline.errors import InputError
 
 
 @pytest.fixture()

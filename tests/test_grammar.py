@@ -291,6 +291,7 @@ def test_harper_findings_use_code_point_offsets() -> None:
 
 
 # ----------------------------------------------------------------------------- plumbing
+@pytest.mark.slow
 def test_one_linter_per_thread_gives_the_same_results() -> None:
     texts = [b for b, _ in DRAFT]
     expected = [polish_text(t, step=GrammarStep())[0] for t in texts]
@@ -326,6 +327,7 @@ def test_quiet_stdout_restores_on_error() -> None:
     os.write(1, b"")  # fd 1 is usable again
 
 
+@pytest.mark.slow
 def test_harper_in_json_mode_keeps_stdout_clean(tmp_path: Path) -> None:
     draft = tmp_path / "d.txt"
     draft.write_text("\n".join(b for b, _ in DRAFT) + "\n", encoding="utf-8")

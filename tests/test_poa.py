@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.model import Block, Document, Origin, Segment, Severity
-from pipeline.poa import Text, check_poa, check_texts, is_poa
+from pipeline.qa.poa import Text, check_poa, check_texts, is_poa
 
 GOOD = [
     ("关于恢复销售权限的行动计划", "Plan of Action for the reinstatement of selling privileges"),
@@ -140,7 +140,7 @@ PROMISES = [("我们以后会更加注意发货时间。", "We will pay more att
 
 
 def test_sections_found_by_headings_in_either_language() -> None:
-    from pipeline.poa import split_sections
+    from pipeline.qa.poa import split_sections
 
     for english in (True, False):
         sections = split_sections(texts(SECTIONED, english=english))
@@ -187,6 +187,6 @@ def test_corrective_section_with_only_promises() -> None:
 ])
 def test_vague_promise_needs_a_mechanism(text: str, vague: bool) -> None:
     """A promise is vague unless it names two of who, what, how often, by when."""
-    from pipeline.poa import is_vague_promise
+    from pipeline.qa.poa import is_vague_promise
 
     assert is_vague_promise(text) is vague

@@ -7,24 +7,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import docx
 import pytest
+from docx_factory import STORY_TEXTS, build_all_stories, build_simple, fake_translate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from docx_factory import STORY_TEXTS, build_all_stories, build_simple, fake_translate  # noqa: E402
-
-from pipeline.errors import InputError, OutputError  # noqa: E402
-from pipeline.model import Block, Segment  # noqa: E402
-from pipeline.reader import (  # noqa: E402
+from pipeline.docx.reader import (
     W_T,
     Package,
     account,
@@ -32,7 +26,9 @@ from pipeline.reader import (  # noqa: E402
     read_docx,
     walk,
 )
-from pipeline.writer import place_text, plan, write_docx, xml_safe  # noqa: E402
+from pipeline.docx.writer import place_text, plan, write_docx, xml_safe
+from pipeline.errors import InputError, OutputError
+from pipeline.model import Block, Segment
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 

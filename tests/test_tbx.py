@@ -9,8 +9,8 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from pipeline.errors import GlossaryError, OutputError
-from pipeline.glossary import Glossary, Term, load_glossaries, read_glossary_file
-from pipeline.tbx import export_tbx, import_tbx, import_tbx_to_tsv
+from pipeline.glossary import Glossary, Term, import_tbx_to_tsv, load_glossaries, read_glossary_file
+from pipeline.glossary.tbx import export_tbx, import_tbx
 
 SPECIAL = [
     Term(("研发&测试", "<标签>"), 'R&D "lab" <test>', "R&D",
@@ -207,7 +207,7 @@ DATA = Path(__file__).parent / "data" / "interop"
 
 
 def test_tbx_statuses_and_locales_of_a_cat_tool_export() -> None:
-    from pipeline.tbx import import_tbx_report
+    from pipeline.glossary.tbx import import_tbx_report
 
     terms, report = import_tbx_report(DATA / "tbx_basic_statuses.tbx")
     odr, color, health = terms
@@ -262,7 +262,7 @@ def test_tbx_without_chinese_is_refused_not_imported_as_nothing(tmp_path: Path) 
 
 
 def test_export_points_to_a_dialect_that_allows_chinese(tmp_path: Path) -> None:
-    from pipeline.tbx import XCS_NAME
+    from pipeline.glossary.tbx import XCS_NAME
 
     path = export_tbx([Term(("订单缺陷率",), "Order Defect Rate", allowed=("ODR metric",))],
                       tmp_path / "g.tbx")

@@ -62,7 +62,7 @@ def check_cmd(
         Glossary(terms, file.name)  # builds the matchers: catches what only they see
         details: list[str] = []
         if file.suffix.lower() == ".tbx":  # what the termbase import skipped or mapped
-            from ..tbx import import_tbx_report
+            from ..glossary.tbx import import_tbx_report
 
             details = import_tbx_report(file)[1].lines()
         encoding = file_encoding(file)
@@ -83,7 +83,7 @@ def import_cmd(
 ) -> None:
     """Convert a TBX termbase to a glossary TSV you can edit and pass with --glossary."""
     from ..fileio import output_path
-    from ..tbx import import_tbx_to_tsv
+    from ..glossary import import_tbx_to_tsv
 
     with user_errors():
         dst = output_path(file, out_dir, ".tsv")
@@ -103,7 +103,7 @@ def export_cmd(
 ) -> None:
     """Write the effective glossary as TBX-Basic for memoQ, Trados or OmegaT."""
     from ..glossary import load_glossaries
-    from ..tbx import export_tbx
+    from ..glossary.tbx import export_tbx
 
     with user_errors():
         g = load_glossaries(list(glossary or []), builtin=not no_builtin)

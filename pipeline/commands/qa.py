@@ -49,10 +49,10 @@ def qa(
 
 def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
            builtin_glossary: bool = True) -> dict[str, Any]:
+    from ..cjk import has_chinese
+    from ..docx.review_reader import read_review
     from ..model import Block, Document, Origin, Segment
     from ..qa import QAStep, summarize
-    from ..review_import import read_review
-    from ..segment import has_chinese
 
     data = read_review(review)
     source_path = data.source_path or Path(review)

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .fileio import atomic_write
-from .model import Document, Origin, Segment, Severity
+from ..fileio import atomic_write
+from ..model import Document, Origin, Segment, Severity
 
 METADATA_PREFIX = "pipeline-review-metadata: "
 REVIEW_VERSION = 1

@@ -1,6 +1,6 @@
 """Turn the Word files users have into the plain transitional DOCX the reader and writer use.
 
-:func:`load_source` looks at a file (:func:`pipeline.docx_safety.inspect_input` refuses
+:func:`load_source` looks at a file (:func:`pipeline.docx.safety.inspect_input` refuses
 what is unsafe or not Word) and gives back a :class:`Source`:
 
 * a plain ``.docx`` / ``.dotx``: read as it is (``data`` is None);
@@ -37,7 +37,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from .docx_safety import (
+from ..errors import InputError
+from .ooxml import PKG_REL_NS, W_NS, W, safe_parse, safe_parser
+from .safety import (
     DOCX_MAIN,
     DOTX_MAIN,
     KIND_DOCX,
@@ -46,7 +48,6 @@ from .docx_safety import (
     KIND_STRICT,
     KIND_WORD_BINARY,
     MACRO_MAIN,
-    PKG_REL_NS,
     XML_SUFFIXES,
     check_package,
     content_types,
@@ -55,9 +56,7 @@ from .docx_safety import (
     main_part_info,
     read_member,
     resolve_target,
-    safe_parse,
 )
-from .errors import InputError
 
 SOFFICE_TIMEOUT_S = 180  # a cold LibreOffice start on a busy machine takes a while
 CACHE_SIZE = 8
@@ -110,8 +109,7 @@ def transitional_uri(uri: str) -> str:
     return f"http://schemas.openxmlformats.org/{area}/2006/{name}"
 
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_W = f"{{{W_NS}}}"
+_W = W
 _MEASURE = re.compile(r"^(-?\d+(?:\.\d+)?)(mm|cm|in|pt|pc|pi)$")
 _PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
 _POINTS = {"pt": 1.0, "in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pc": 12.0, "pi": 12.0}
@@ -177,17 +175,13 @@ def strict_to_transitional(zf: zipfile.ZipFile, where: Path | str = "") -> bytes
                     # graphicData uri=...): the document's own text is never changed.
                     text = _TAG.sub(lambda t: _STRICT_URI.sub(
                         lambda m: transitional_uri(m.group(0)), t.group(0)), text)
-                root = etree.fromstring(text.encode("utf-8"), _parser())
+                root = etree.fromstring(text.encode("utf-8"), safe_parser())
                 if W_NS in text:
                     _transitional_values(root)
                 data = etree.tostring(root.getroottree(), xml_declaration=True,
                                       encoding="UTF-8", standalone=True)
             _copy_entry(zout, info, data)
     return out.getvalue()
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _copy_entry(zout: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:

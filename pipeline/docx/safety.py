@@ -6,7 +6,7 @@ corrupt or truncated zips, zip bombs, other Office formats, and XML with DTDs (e
 expansion / XXE) in *any* part of the package.
 
 :func:`inspect_input` also says what kind of Word file it is; the kinds other than a
-plain DOCX are made into one by :mod:`pipeline.convert` (ISO Strict and macro-enabled
+plain DOCX are made into one by :mod:`pipeline.docx.convert` (ISO Strict and macro-enabled
 packages in memory, legacy .doc / .wps / .rtf with LibreOffice). :func:`check_input`
 accepts plain DOCX/DOTX only (for files we write ourselves, such as review documents).
 """
@@ -21,7 +21,15 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from .errors import InputError
+from ..errors import InputError
+from .ooxml import (
+    CT_NS,
+    PKG_REL_NS,
+    STRICT_REL_PREFIX,
+    STRICT_W_NS,
+    W_NS,
+    safe_parse,
+)
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -32,19 +40,13 @@ RATIO_MIN_SIZE = 1024 * 1024
 MAX_MEMBERS = 10_000
 MAX_PART_SIZE = 100 * 1024 * 1024  # one XML part, checked again while decompressing
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-STRICT_W_NS = "http://purl.oclc.org/ooxml/wordprocessingml/main"
-STRICT_REL_PREFIX = "http://purl.oclc.org/ooxml/officeDocument/relationships/"
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 DOTX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
 DOCM_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
 DOTM_MAIN = "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"
 MACRO_MAIN = {DOCM_MAIN: "docm", DOTM_MAIN: "dotm"}
 
-# What inspect_input finds (the kinds pipeline.convert turns into a plain DOCX).
+# What inspect_input finds (the kinds pipeline.docx.convert turns into a plain DOCX).
 KIND_DOCX = "docx"  # transitional .docx / .dotx: read as it is
 KIND_STRICT = "strict"  # ISO/IEC 29500 Strict package
 KIND_MACRO = "macro"  # .docm / .dotm
@@ -67,27 +69,6 @@ OTHER_OFFICE = {
     "ms-excel": "an Excel workbook (.xlsm/.xlsb), not a Word document",
     "ms-powerpoint": "a PowerPoint presentation (.pptm), not a Word document",
 }
-
-# resolve_entities=False and no_network=True: an entity is never expanded or fetched;
-# huge_tree=False keeps lxml's own limits on depth and text size.
-SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                              remove_blank_text=False, load_dtd=False, dtd_validation=False)
-
-
-def safe_parse(data: bytes, part: str, source: Path | str = "") -> etree._Element:
-    """Parse one XML part with the safe parser; a DTD or bad XML is an InputError."""
-    where = f"{source}: " if source else ""
-    try:
-        root = etree.fromstring(data, SAFE_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"{where}corrupt DOCX: {part} is not well-formed XML ({exc.msg})") from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        # Word itself refuses DTDs in OOXML; a DTD here is an entity-expansion/XXE attempt.
-        raise InputError(f"{where}refused: {part} declares an XML DTD/entities "
-                         "(not allowed in DOCX; possible XXE attack)")
-    return root
-
 
 # The prolog of an XML document: declaration, comments, processing instructions, space.
 _PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
@@ -346,7 +327,7 @@ def check_input(path: Path) -> None:
     """Raise InputError (one line) unless ``path`` is a readable, safe plain DOCX/DOTX.
 
     For files that must be a DOCX as they are (review documents). Inputs to translate
-    go through :func:`pipeline.convert.load_source`, which also takes Strict,
+    go through :func:`pipeline.docx.convert.load_source`, which also takes Strict,
     macro-enabled, legacy and RTF files.
     """
     kind = inspect_input(path)

@@ -27,18 +27,19 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
-from .errors import GlossaryError
-from .fileio import atomic_write
-from .glossary import Glossary, Term, format_tsv, parse_glossary, sanitize_terms
-from .langcode import Lang, parse_lang
+from ..docx.ooxml import XML_LANG, safe_parser
+from ..errors import GlossaryError
+from ..fileio import atomic_write
+from ..langcode import Lang, parse_lang
+from .terms import Term
 
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PREFERRED = "preferredTerm-admn-sts"
 ADMITTED = "admittedTerm-admn-sts"
 DEPRECATED = "deprecatedTerm-admn-sts"
@@ -116,16 +117,18 @@ def tbx_bytes(terms: Iterable[Term], title: str = "", zh_lang: str = "zh-CN",
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def export_tbx(glossary: Glossary | Sequence[Term], path: Path, *, zh_lang: str = "zh-CN",
+def export_tbx(glossary: Any, path: Path, *, zh_lang: str = "zh-CN",
                en_lang: str = "en-US", force: bool = True) -> Path:
-    """Write the glossary's terms as a TBX-Basic file (atomically)."""
-    terms = glossary.terms if isinstance(glossary, Glossary) else list(glossary)
-    title = glossary.name if isinstance(glossary, Glossary) else ""
+    """Write the terms of ``glossary`` (a Glossary or a sequence of Terms) as a TBX-Basic
+    file (atomically)."""
+    # A Glossary (duck-typed: this reader/writer works on plain Term records only).
+    terms = list(getattr(glossary, "terms", glossary))
+    title = str(getattr(glossary, "name", ""))
     data = tbx_bytes(terms, title, zh_lang, en_lang)
     written = atomic_write(Path(path), lambda p: p.write_bytes(data), force=force)
     xcs = written.with_name(XCS_NAME)  # the XCSURI is relative: put the XCS beside it
     if not xcs.exists():
-        source = Path(__file__).with_name("data") / XCS_NAME
+        source = Path(__file__).resolve().parent.parent / "data" / XCS_NAME
         atomic_write(xcs, lambda p: p.write_bytes(source.read_bytes()), force=True)
     return written
 
@@ -266,7 +269,7 @@ def _parse_entry(entry: etree._Element, origin: str, report: TbxImport) -> Term 
                 if text:
                     english.append((rank, text, status, term_type, check_only))
     if not zh and trad:
-        from .chinese_script import to_simplified
+        from ..chinese_script import to_simplified
 
         zh = list(dict.fromkeys(to_simplified(t) for t in trad))
         report.converted += 1
@@ -325,9 +328,7 @@ def _parse_entry(entry: etree._Element, origin: str, report: TbxImport) -> Term 
 
 def _parser() -> etree.XMLParser:
     # No entity expansion (XXE, billion laughs), no DTD loading, no network.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_comments=True,
-                           remove_pis=True)
+    return safe_parser(remove_comments=True, remove_pis=True)
 
 
 def import_tbx(path: Path) -> list[Term]:
@@ -370,22 +371,3 @@ def no_terms_message(src: Path, report: TbxImport) -> str:
     langs = ", ".join(sorted(report.languages)) or "none"
     return (f"{src}: no entry with both a Chinese (zh, zh-CN, zho...) and an English (en, "
             f"en-US, eng...) term ({report.entries} entries read; languages: {langs})")
-
-
-def import_tbx_to_tsv(src: Path, dst: Path, *, force: bool = True) -> tuple[Path, int, list[str]]:
-    """Convert a TBX file to a glossary TSV at ``dst`` (atomic).
-
-    Returns (path, number of terms, what the import found and what was dropped to make
-    the TSV valid). A TBX with no usable entry is refused (nothing is written).
-    """
-    found, report = import_tbx_report(src)
-    if not found:
-        raise GlossaryError(no_terms_message(Path(src), report))
-    terms, dropped = sanitize_terms(found)
-    lines = report.lines() + [f"dropped: {d}" for d in dropped]
-    comments = [f"Imported from {Path(src).name}: {len(terms)} terms"]
-    comments += [f"dropped: {d}" for d in dropped]
-    text = format_tsv(terms, comments)
-    parse_glossary(text, str(dst))  # never write a file the loader would refuse
-    path = atomic_write(Path(dst), lambda p: p.write_text(text, encoding="utf-8"), force=force)
-    return path, len(terms), lines

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .review import METADATA_PREFIX as _PREFIX
-from .review import fingerprint
+from ..errors import InputError
+from .ooxml import W, safe_parser
+from .review_writer import METADATA_PREFIX as _PREFIX
+from .review_writer import fingerprint
 
 METADATA_PREFIX = _PREFIX.strip()
 # Header texts of the first column and of the English column, per mode.
@@ -34,7 +35,7 @@ COLUMN_HEADERS = {"id": "id", "中文原文": "source", "original": "source", "e
 REVIEWER_STATUSES = {"ok", "reviewed", "rejected"}
 
 _FP_RE = re.compile(r"fp:\s*([0-9a-fA-F]{6,40})")
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W = W
 _RT_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
 
 
@@ -209,8 +210,7 @@ def _comments(document: Any) -> dict[str, tuple[str, str]]:
         if rel.reltype != _RT_COMMENTS or rel.is_external:
             continue
         try:
-            root = etree.fromstring(rel.target_part.blob,
-                                    etree.XMLParser(resolve_entities=False, no_network=True))
+            root = etree.fromstring(rel.target_part.blob, safe_parser())
         except etree.XMLSyntaxError:
             continue
         for c in root.iter(f"{_W}comment"):
@@ -242,7 +242,7 @@ def read_review(path: Path) -> ReviewData:
     """Read a review DOCX; raise InputError if it is not one."""
     import docx
 
-    from .docx_safety import check_input
+    from .safety import check_input
 
     path = Path(path)
     check_input(path)

@@ -24,7 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import Document, Note, Severity
+from ..model import Document, Note, Severity
+from .quantities import MONTHS, month_alternation
 
 STEP = "qa"
 MAX_EXAMPLES = 3
@@ -224,10 +225,8 @@ OFTEN = _re(r"\b(?:daily|weekly|monthly|quarterly|yearly|annually|hourly|every|e
             r"once|twice|before|after|whenever|when)\b", r"每天|每日|每周|每月|每季度|每年|每批|"
             r"每次|每一|每个|每条|之前|之后|时")
 WHEN = _re(r"\b(?:by|on|since|from|within|until)\s+(?:\w+\s+)?\d", r"\d",
-           r"\b(?:january|february|march|april|may|june|july|august|september|october|"
-           r"november|december)\b", r"[0-9一二三四五六七八九十]+(?:月|日|号|天|小时)")
-_MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|"
-          r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?")
+           rf"\b(?:{'|'.join(MONTHS)})\b", r"[0-9一二三四五六七八九十]+(?:月|日|号|天|小时)")
+_MONTH = month_alternation()
 # A deadline makes a promise checkable: "by October 15, 2026", "within 48 hours", 10月15日前.
 DEADLINE = _re(rf"\b(?:by|before|no later than|within|until)\s+(?:the\s+)?(?:end\s+of\s+)?"
                rf"(?:{_MONTH}\s+\d|\d)", r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]\s*(?:前|之前|以前)",

@@ -25,27 +25,15 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..cjk import HAN_RE
+from ..errors import InputError, OutputError
+from ..fileio import atomic_write
+from ..model import Block, Document, Segment
 from .convert import load_source
-from .docx_safety import DOCX_MAIN, DOTX_MAIN, find_member
-from .errors import InputError, OutputError
-from .fileio import atomic_write
-from .model import Block, Document, Segment
-from .reader import (
-    W_BR,
-    W_R,
-    W_RPR,
-    W_T,
-    W_TAB,
-    Package,
-    ParaRef,
-    Piece,
-    Pieces,
-    paragraph_pieces,
-    w,
-    walk,
-)
+from .ooxml import W_BR, W_R, W_RPR, W_T, W_TAB, XML_SPACE, W, w
+from .reader import Package, ParaRef, Piece, Pieces, paragraph_pieces, walk
+from .safety import DOCX_MAIN, DOTX_MAIN
 
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # rPr children that do not change how English looks (language tags, East Asian font
 # hints, complex-script twins): runs differing only in these count as one formatting.
 IGNORED_RPR = {w(t) for t in ("lang", "noProof", "rFonts", "szCs", "bCs", "iCs", "cs",
@@ -89,7 +77,7 @@ class Plan:
     fields_unplaced: bool = False  # a computed field result is not where the English says
 
 
-_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_HAN = HAN_RE  # a field result with Chinese is translated like the segment step does
 
 
 def format_key(run: etree._Element, ctx: tuple[object, ...]) -> tuple[object, ...]:
@@ -100,7 +88,7 @@ def format_key(run: etree._Element, ctx: tuple[object, ...]) -> tuple[object, ..
         for child in rpr:
             if not isinstance(child.tag, str) or child.tag in IGNORED_RPR:
                 continue
-            if not child.tag.startswith("{http://schemas.openxmlformats.org/wordprocessingml"):
+            if not child.tag.startswith(W):
                 continue  # w14/w15 effects etc.: not basic formatting
             attrs = ",".join(f"{k}={v}" for k, v in sorted(child.attrib.items()))
             parts.append(f"{child.tag}[{attrs}]")
@@ -389,14 +377,14 @@ def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
                 unplaced.append(ref.id)
             dirty.add(ref.part)
         new_parts = {part: _serialize(pkg.xml(part)) for part in dirty}
-        ct_name = find_member(pkg.names, "[Content_Types].xml")
-        if "template.main" in pkg.main_content_type and ct_name is not None:
+        ct_name = pkg.find("[Content_Types].xml")
+        if pkg.is_template and ct_name is not None:
             # A .dotx becomes a plain document so the .docx output opens in Word.
             new_parts[ct_name] = pkg.raw(ct_name).replace(DOTX_MAIN.encode(), DOCX_MAIN.encode())
 
         def write(tmp: Path) -> None:
             with zipfile.ZipFile(tmp, "w") as zout:
-                for info in pkg.zf.infolist():
+                for info in pkg.members():
                     data = new_parts.get(info.filename)
                     if data is None:
                         data = pkg.raw(info.filename)

@@ -28,42 +28,51 @@ from typing import Any
 from docx.styles import BabelFish
 from lxml import etree
 
+from ..errors import InputError
+from ..model import Block, Document, Note, Severity
 from .convert import Source, load_source
-from .docx_safety import (
+from .ooxml import (
+    M_OMATH,
+    M_OMATHPARA,
+    MC_AC,
+    MC_CHOICE,
+    MC_FALLBACK,
     PKG_REL_NS,
-    find_member,
-    main_part_info,
-    open_zip,
-    read_member,
-    resolve_target,
+    R_ID,
+    W_BR,
+    W_CR,
+    W_CUSTOMXML,
+    W_DEL,
+    W_FLDCHAR,
+    W_FLDSIMPLE,
+    W_HYPERLINK,
+    W_ILVL,
+    W_INS,
+    W_MOVEFROM,
+    W_MOVETO,
+    W_NBHYPHEN,
+    W_NS,
+    W_NUMPR,
+    W_P,
+    W_PPR,
+    W_PSTYLE,
+    W_R,
+    W_RT,
+    W_RUBY,
+    W_SDT,
+    W_SDTCONTENT,
+    W_SECTPR,
+    W_SECTPRCHANGE,
+    W_T,
+    W_TAB,
+    W_TBL,
+    W_TC,
+    W_TR,
+    W_TXBX,
     safe_parse,
+    w,
 )
-from .errors import InputError
-from .model import Block, Document, Note, Severity
-
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-M_NS = "http://schemas.openxmlformats.org/officeDocument/2006/math"
-
-
-def w(tag: str) -> str:
-    return f"{{{W_NS}}}{tag}"
-
-
-W_P, W_R, W_T, W_TBL, W_TR, W_TC = w("p"), w("r"), w("t"), w("tbl"), w("tr"), w("tc")
-W_SDT, W_SDTCONTENT, W_CUSTOMXML = w("sdt"), w("sdtContent"), w("customXml")
-W_TXBX, W_HYPERLINK, W_FLDSIMPLE = w("txbxContent"), w("hyperlink"), w("fldSimple")
-W_DEL, W_MOVEFROM, W_INS, W_MOVETO = w("del"), w("moveFrom"), w("ins"), w("moveTo")
-W_RUBY, W_RUBYBASE, W_RT = w("ruby"), w("rubyBase"), w("rt")
-W_FLDCHAR, W_INSTRTEXT = w("fldChar"), w("instrText")
-W_PPR, W_PSTYLE, W_NUMPR, W_ILVL, W_RPR = w("pPr"), w("pStyle"), w("numPr"), w("ilvl"), w("rPr")
-W_TAB, W_BR, W_CR, W_NBHYPHEN = w("tab"), w("br"), w("cr"), w("noBreakHyphen")
-W_SECTPR, W_SECTPRCHANGE = w("sectPr"), w("sectPrChange")
-MC_AC, MC_CHOICE, MC_FALLBACK = (f"{{{MC_NS}}}AlternateContent", f"{{{MC_NS}}}Choice",
-                                 f"{{{MC_NS}}}Fallback")
-M_OMATH, M_OMATHPARA = f"{{{M_NS}}}oMath", f"{{{M_NS}}}oMathPara"
-R_ID = f"{{{R_NS}}}id"
+from .safety import find_member, main_part_info, open_zip, read_member, resolve_target
 
 # Inline elements whose text is not visible text of the paragraph: left as they are.
 SKIP_INLINE = {W_DEL: "deleted", W_MOVEFROM: "deleted", M_OMATH: "equation",
@@ -86,7 +95,7 @@ class Package:
     """A DOCX zip opened for reading: safe, cached XML parts and relationships.
 
     Strict, macro-enabled, legacy and RTF files are opened as the plain DOCX
-    :func:`pipeline.convert.load_source` makes of them (``source`` says what was done).
+    :func:`pipeline.docx.convert.load_source` makes of them (``source`` says what was done).
     """
 
     def __init__(self, path: Path, source: Source | None = None) -> None:
@@ -113,6 +122,19 @@ class Package:
 
     def close(self) -> None:
         self.zf.close()
+
+    def members(self) -> list[zipfile.ZipInfo]:
+        """The zip entries, in the package's order (for writing a modified copy)."""
+        return self.zf.infolist()
+
+    def find(self, name: str) -> str | None:
+        """The member called ``name`` (as a zip may spell it), or None."""
+        return find_member(self.names, name)
+
+    @property
+    def is_template(self) -> bool:
+        """A .dotx/.dotm main part (written out as a plain document)."""
+        return "template.main" in self.main_content_type
 
     def raw(self, name: str) -> bytes:
         return read_member(self.zf, name, self.path)
