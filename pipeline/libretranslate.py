@@ -23,6 +23,7 @@ source's only Latin letters were capitals (lower-case).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import queue
 import re
@@ -184,9 +185,8 @@ class _Run:
 
 
 class LibreTranslateEngine:
-    """The engine interface (``translate``, ``supports_placeholders``) over HTTP servers."""
-
-    supports_placeholders = False  # no placeholder symbols: the placeholder-free path
+    """The engine interface (``translate``) over HTTP servers. LibreTranslate has no
+    placeholder symbols: its sentences take the same whole-sentence path as Argos models."""
 
     def __init__(self, urls: list[str], api_key: str | None = None,
                  settings: RemoteSettings | None = None) -> None:
@@ -220,16 +220,17 @@ class LibreTranslateEngine:
             message = ""
             try:
                 message = str(json.loads(exc.read().decode("utf-8")).get("error", ""))
-            except (ValueError, OSError, AttributeError):
-                pass
+            except (ValueError, OSError, AttributeError, http.client.HTTPException):
+                pass  # no readable error text: the status says enough
             retry_after = None
             if exc.headers and exc.headers.get("Retry-After", "").strip().isdigit():
                 retry_after = float(exc.headers["Retry-After"])
             if 300 <= exc.code < 400:
                 message = "redirected elsewhere; not followed (text goes only to URLs you give)"
             raise _HttpError(exc.code, message or exc.reason or "", retry_after) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            raise _Unreachable(str(getattr(exc, "reason", exc))) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError,
+                http.client.HTTPException) as exc:
+            raise _Unreachable(str(getattr(exc, "reason", exc)) or type(exc).__name__) from None
         except ValueError:
             raise _HttpError(502, "the answer is not JSON") from None
 
@@ -314,6 +315,13 @@ class LibreTranslateEngine:
         return ["" if any(not p for p in parts) else " ".join(parts) for parts in joined]
 
     def _worker(self, server: ServerStats, run: _Run) -> None:
+        try:
+            self._work(server, run)
+        except Exception as exc:  # noqa: BLE001 - a bug here must end the call, not hang it
+            run.fail(EngineError(f"LibreTranslate client error with {host_of(server.url)}: "
+                                 f"{type(exc).__name__}: {exc}"))
+
+    def _work(self, server: ServerStats, run: _Run) -> None:
         s = self.settings
         while not run.finished() and server.alive:
             try:
@@ -359,8 +367,8 @@ class LibreTranslateEngine:
             return True
         if exc.status in (400, 401, 403):
             why = exc.message or f"HTTP {exc.status}"
-            if "api key" in why.lower() or exc.status in (401, 403):
-                why += " (give the key with --api-key or PIPELINE_API_KEY)"
+            if not exc.message or "api key" in why.lower() or exc.status in (401, 403):
+                why += " (if it needs an API key: give it with --api-key or PIPELINE_API_KEY)"
             run.fail(EngineError(f"LibreTranslate at {host} refused the request: {why}"))
             return False
         if 300 <= exc.status < 400:

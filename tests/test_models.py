@@ -316,7 +316,6 @@ def test_official_replica_engine(unpacked19: Path) -> None:
     engine = Engine(info, SHORT)
     pieces = engine.tokenize("我们的店铺被停用。")
     assert pieces and pieces[-1] != "</s>"  # CTranslate2 adds it (add_source_eos)
-    assert not engine.supports_placeholders  # an official package has no ⟦n⟧ symbols
     out = engine.translate(["我们的店铺被停用。", "退货率下降了。"])
     assert len(out) == 2 and all(o and "▁" not in o for o in out), out
     assert engine.decode == {"beam_size": 2, "length_penalty": ARGOS_DECODE["length_penalty"],
