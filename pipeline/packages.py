@@ -309,20 +309,21 @@ def demo_model(cache_dir: Path | None = None) -> ModelInfo:
     data = DEMO_PACKAGE.read_bytes()
     digest = hashlib.sha1(data).hexdigest()[:12]
     base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "appeal-pipeline"
-    target = base / f"demo-{digest}"
-    if not (target / "metadata.json").is_file():
-        base.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".demo-{digest}.", dir=base))
-        try:
-            with zipfile.ZipFile(DEMO_PACKAGE) as zf:
-                top, members = _package_members(zf, DEMO_PACKAGE)
-                _extract(zf, members, tmp)
+    with zipfile.ZipFile(DEMO_PACKAGE) as zf:
+        top, members = _package_members(zf, DEMO_PACKAGE)
+        # <cache>/demo-<digest>/<the package's own folder>: the folder name is its name.
+        target = base / f"demo-{digest}" / top
+        if not (target / "metadata.json").is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".demo-{digest}.", dir=base))
             try:
-                os.replace(tmp / top, target)
-            except OSError:  # another process won the race: use theirs
-                pass
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+                _extract(zf, members, tmp)
+                try:
+                    os.replace(tmp / top, target)
+                except OSError:  # another process won the race: use theirs
+                    pass
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     return info_from_folder(target)
 
 
