@@ -109,6 +109,11 @@ def resolve_device(device: str) -> str:
     return "cuda" if gpus > 0 else "cpu"
 
 
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def load_spm(path: Path) -> Any:
     """A SentencePiece model loaded from its bytes: SentencePiece cannot open paths with
     Chinese characters on Windows."""
@@ -138,25 +143,53 @@ class Engine:
         self.settings = settings or EngineSettings()
         s = self.settings
         s.check()
-        self.device = resolve_device(s.device)
         self.decode = s.decoding(info)
-        try:
-            self.translator = ctranslate2.Translator(
-                str(info.ct2_dir), device=self.device, compute_type=s.compute_type,
-                inter_threads=s.resolved_inter(), intra_threads=s.intra_threads,
-                files=ct2_files(info.ct2_dir),
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
-            lines = str(exc).strip().splitlines() or [type(exc).__name__]
-            raise ModelError(f"{info.name}: CTranslate2 cannot load the model on "
-                             f"{self.device} ({lines[0]})") from None
         if info.source_spm is None:
             raise ModelError(f"{info.path}: no SentencePiece model")
         self.sp = load_spm(info.source_spm)
+        # Why a GPU that CTranslate2 sees is not used ("" when it is, or none was found):
+        # PyPI's CTranslate2 needs CUDA 12's cuBLAS, which a machine with other CUDA lacks.
+        self.device_note = ""
+        self.device = resolve_device(s.device)
+        if self.device == "cuda":
+            try:
+                self.translator = self._load(ctranslate2, "cuda")
+                self._probe()
+            except (RuntimeError, ValueError, OSError) as exc:
+                why = _first_line(exc)
+                if s.device == "cuda":  # asked for by name: say so, do not run elsewhere
+                    raise ModelError(
+                        f"--device cuda: CTranslate2 cannot use the GPU ({why}); install the "
+                        "CUDA 12 libraries it needs (e.g. pip install nvidia-cublas-cu12) or "
+                        "use --device cpu") from None
+                self.device_note = (f"a GPU was found but CTranslate2 cannot use it ({why}): "
+                                    "translated on the CPU")
+                self.device = "cpu"
+        if self.device == "cpu":
+            self.translator = self._load(ctranslate2, "cpu")
         self.calls = 0  # translate_batch calls made (tests and batch summaries read it)
         self.sentences = 0
         self._lock = threading.Lock()
         self._max_input: int | None = None
+
+    def _load(self, ctranslate2: Any, device: str) -> Any:
+        info, s = self.info, self.settings
+        try:
+            return ctranslate2.Translator(
+                str(info.ct2_dir), device=device, compute_type=s.compute_type,
+                inter_threads=s.resolved_inter(), intra_threads=s.intra_threads,
+                files=ct2_files(info.ct2_dir),
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            if device == "cuda":
+                raise
+            raise ModelError(f"{info.name}: CTranslate2 cannot load the model on "
+                             f"{device} ({_first_line(exc)})") from None
+
+    def _probe(self) -> None:
+        """One tiny translation: CUDA libraries load at the first call, not at loading."""
+        self.translator.translate_batch([self.tokenize("。")], beam_size=1,
+                                        max_decoding_length=2)
 
     @property
     def max_input_tokens(self) -> int:

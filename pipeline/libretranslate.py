@@ -188,6 +188,8 @@ class LibreTranslateEngine:
     """The engine interface (``translate``) over HTTP servers. LibreTranslate has no
     placeholder symbols: its sentences take the same whole-sentence path as Argos models."""
 
+    device_note = ""  # the servers' devices are theirs: nothing to say here
+
     def __init__(self, urls: list[str], api_key: str | None = None,
                  settings: RemoteSettings | None = None) -> None:
         if not urls:

@@ -18,7 +18,7 @@ from .config import ENGINES
 from .engine import EngineSettings
 from .errors import InputError, OutputError
 from .fileio import output_path
-from .model import Document
+from .model import Document, Note, Severity
 
 OUTPUT_SUFFIXES = {"review": ".review.docx", "english": ".en.docx", "report": ".report.json"}
 
@@ -290,6 +290,9 @@ class Pipeline:
                              "label": m.label, "id": m.id, "path": str(m.path)}
         if self.engine_stats():
             doc.meta["model"]["servers"] = self.engine_stats()
+        if self._engine is not None and self._engine.device_note:
+            doc.notes.append(Note("gpu-unusable", self._engine.device_note, Severity.WARNING,
+                                  "translate"))
         doc.meta["glossary"] = self.glossary.name
         doc.meta["glossary_version"] = self.glossary.version
         from .memory import memory_label

@@ -526,3 +526,30 @@ def test_run_sample_on_the_19_replica(unpacked19: Path, tmp_path: Path) -> None:
     for name in ("draft_zh.en.docx", "draft_zh.review.docx"):
         assert "▁" not in _docx_text(tmp_path / name)
     assert "translate-zh_en 1.9" in _docx_text(tmp_path / "draft_zh.review.docx")
+
+
+def test_a_gpu_ctranslate2_cannot_use(monkeypatch, tmp_path: Path) -> None:
+    """Seen on a real GPU machine with CUDA 13 only: PyPI's CTranslate2 sees the GPU but
+    cannot load CUDA 12's cuBLAS, and every sentence failed with exit 0. Here (no GPU) the
+    device count is made to say 1, so CTranslate2's own GPU load fails for real."""
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        pytest.skip("a usable GPU is present: this test needs one CTranslate2 cannot use")
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    engine = Engine(demo_model(), EngineSettings(device="auto"))
+    assert engine.device == "cpu" and "cannot use it" in engine.device_note
+    assert all(engine.translate(["我们已经更换了物流供应商。"]))
+    with pytest.raises(ModelError, match="--device cuda: CTranslate2 cannot use the GPU"):
+        Engine(demo_model(), EngineSettings(device="cuda"))
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    # --batch-size 15: settings no earlier test used, so the process-wide engine is new.
+    r = CliRunner().invoke(app, ["run", str(SAMPLE), "--out", str(tmp_path), "--grammar",
+                                 "none", "--device", "auto", "--batch-size", "15", "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["counts"]["failed"] == 0
+    assert [n["code"] for n in summary["document_notes"]].count("gpu-unusable") == 1
