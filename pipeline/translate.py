@@ -170,6 +170,11 @@ def translate_segments(engine: Any, segments: Iterable[Segment]) -> int:
         return 0
     inputs = {id(s): s.engine_input if s.engine_input is not None else s.zh for s in todo}
     english, split, sent = _translate_texts(engine, [inputs[id(s)] for s in todo])
+    errors = {str(e) for e in english.values() if isinstance(e, _Failed)}
+    if len(english) > 1 and len(errors) == 1 and all(isinstance(e, _Failed)
+                                                      for e in english.values()):
+        # Every input failed the same way: the engine is broken, not the sentences.
+        raise EngineError(f"the engine failed on every sentence ({errors.pop()})")
     piecewise: list[Segment] = []
     for seg in todo:
         out = english[inputs[id(seg)]]

@@ -388,3 +388,19 @@ def test_an_engine_error_fails_one_segment_not_the_batch(tmp_path: Path, monkeyp
     assert bad["origin"] == "engine-failed" and bad["path"] == "failed"
     assert any(n["code"] == "engine-failed" for n in bad["notes"])
     assert next(s for s in a["segments"] if s["source"] == S[0])["origin"] == "machine"
+
+
+def test_an_engine_that_fails_on_every_sentence_stops_the_pass(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    """Not every segment marked failed with exit 0 (seen with a GPU whose CUDA libraries
+    were missing): the same error on every input means the engine is broken."""
+    import pipeline.translate as tr
+
+    monkeypatch.setattr(tr, "MAX_PART_TOKENS", 100_000)
+    monkeypatch.setattr(type(engine()), "max_input_tokens", property(lambda self: 100_000))
+    lib, out = tmp_path / "lib", tmp_path / "out"
+    make_docx(lib / "a.docx", [LONG * 3, LONG * 4])  # every input too long for the model
+    res = run_batch(lib, out, options())
+    [doc] = res.documents
+    assert doc.status == "failed" and "the engine failed on every sentence" in doc.reason
+    assert not (out / "a.en.docx").exists()
