@@ -387,6 +387,7 @@ def run_batch(src_dir: Path, out_dir: Path, options: RunOptions | None = None, *
                 continue
             if not force and manifest.up_to_date(rel, job.sha, settings, out_dir):
                 entry = manifest.docs[rel]
+                _clear_stale_tmp(job.outputs.values())  # a kill may have left some
                 job.result = DocResult(rel, "skipped", segments=entry.get("segments", 0),
                                        reason="up to date",
                                        outputs=dict(entry.get("outputs", {})))
@@ -547,5 +548,7 @@ def _clear_stale_tmp(outputs: Iterable[Path]) -> None:
     """Remove temporary files a killed earlier run left next to these outputs."""
     for out in outputs:
         if out.parent.is_dir():
-            for tmp in out.parent.glob(f".{out.name}.*.tmp"):
-                tmp.unlink(missing_ok=True)
+            # ".x.en.docx.<hex>.tmp", and the temporary of that temporary: "..x.en.docx..."
+            for pattern in (f".{out.name}.*.tmp", f"..{out.name}.*.tmp"):
+                for tmp in out.parent.glob(pattern):
+                    tmp.unlink(missing_ok=True)
