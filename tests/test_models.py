@@ -124,8 +124,12 @@ def test_install_variants(package, pkdir: Path, variant: str) -> None:  # noqa: 
         "translate-zh_en", "1.9", "zh", "en")
     assert [p.name for p in pkdir.iterdir()] == ["translate-zh_en-1_9"]  # no temporary left
     assert [m.path for m in installed_models()] == [info.path]
-    assert (info.path / "model" / "config.json").is_file()
-    assert not info.add_source_eos  # config.json says add_source_eos: CTranslate2 adds it
+    if variant == "txt-vocab":  # an older package (CTranslate2 2.x): no config.json
+        assert not (info.path / "model" / "config.json").exists()
+        assert info.add_source_eos  # Marian vocabulary ("</s>" first): we append </s>
+    else:
+        assert (info.path / "model" / "config.json").is_file()
+        assert not info.add_source_eos  # config.json says add_source_eos: CTranslate2 adds it
 
 
 @pytest.mark.parametrize(("variant", "reason"), [
@@ -334,11 +338,72 @@ def test_model_in_a_chinese_folder(work: Path, unpacked19: Path) -> None:
     assert out[0] and "▁" not in out[0]
 
 
-def test_old_vocabulary_txt_package_translates(work: Path, package) -> None:  # noqa: ANN001
-    info = info_from_folder(replicas.unpack(package("txt-vocab"), work / "unpacked-txt"))
+def test_old_package_replica_is_what_ctranslate2_2_wrote(package) -> None:  # noqa: ANN001
+    """The txt-vocab variant is a real CTranslate2 2.24.0 conversion (tests/data/replica-ct2v2,
+    made by its make.py), packaged in the official layout: no config.json."""
+    top = "translate-zh_en-1_1"
+    with zipfile.ZipFile(package("txt-vocab", "1.1")) as zf:
+        names = set(zf.namelist())
+        meta = json.loads(zf.read(f"{top}/metadata.json"))
+        header = zf.read(f"{top}/model/model.bin")[:4]
+    assert {n.split("/")[0] for n in names} == {top}
+    for name in ("README.md", "sentencepiece.model", "model/model.bin",
+                 "model/shared_vocabulary.txt", "stanza/"):
+        assert f"{top}/{name}" in names
+    assert not {f"{top}/model/config.json", f"{top}/model/shared_vocabulary.json"} & names
+    assert set(meta) == OFFICIAL_FIELDS and meta["package_version"] == "1.1"
+    # model.bin binary version 5 is what CTranslate2 2.x writes (4.x writes 6).
+    assert int.from_bytes(header, "little") == 5
+
+
+def _score(engine: Engine, tokens: list[str]) -> float:
+    result = engine.translator.translate_batch([tokens], beam_size=1, max_decoding_length=4,
+                                               return_scores=True)
+    return result[0].scores[0]
+
+
+def test_old_package_gets_eos_exactly_once(work: Path, package) -> None:  # noqa: ANN001
+    """No config.json + Marian vocabulary: CTranslate2 adds no </s> (it reads
+    add_source_eos from config.json only), so the engine appends it, exactly once."""
+    info = info_from_folder(replicas.unpack(package("txt-vocab", "1.1"), work / "unpacked-1.1"))
     assert (info.ct2_dir / "shared_vocabulary.txt").is_file()
-    out = Engine(info, SHORT).translate(["我们的店铺被停用。"])[0]
-    assert out and "▁" not in out
+    assert not (info.ct2_dir / "config.json").exists() and info.add_source_eos
+    engine = Engine(info, SHORT)
+    text = "我们的店铺被停用。"
+    tokens = engine.tokenize(text)
+    pieces = engine.sp.encode(text, out_type=str)
+    assert tokens == [*pieces, "</s>"]
+    # The model really sees what the engine sends: one </s> changes the result, a second
+    # one would change it again.
+    assert _score(engine, tokens) != _score(engine, pieces)
+    assert _score(engine, tokens) != _score(engine, [*tokens, "</s>"])
+    out = engine.translate([text, "退货率从2.8%下降到1%。"])
+    assert len(out) == 2 and all(o and "▁" not in o for o in out), out
+
+
+@pytest.mark.slow
+def test_old_package_installed_and_run_on_the_sample(package, tmp_path: Path) -> None:  # noqa: ANN001
+    """An older official package (CTranslate2 2.24.0 model.bin, shared_vocabulary.txt, no
+    config.json) installed with the CLI, chosen by `run`, the sample translated."""
+    env = {"ARGOS_PACKAGES_DIR": str(tmp_path / "pk")}
+    result = cli("models", "install", "--file", str(package("txt-vocab", "1.1")), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "translate-zh_en 1.1" in result.stdout
+    listed = json.loads(cli("models", "list", "--json", env=env).stdout)
+    assert listed["used_by_run"].endswith("translate-zh_en-1_1")
+    assert not listed["unusable"]
+    out = tmp_path / "out"
+    result = cli("run", str(SAMPLE), "--out", str(out), "--max-length", "8", "--grammar",
+                 "none", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["model"].startswith("translate-zh_en 1.1") and not summary["demo_model"]
+    assert summary["counts"]["failed"] == 0
+    report = json.loads((out / "draft_zh.report.json").read_text(encoding="utf-8"))
+    assert "▁" not in json.dumps(report, ensure_ascii=False)
+    assert "translate-zh_en 1.1" in json.dumps(report, ensure_ascii=False)
+    for name in ("draft_zh.en.docx", "draft_zh.review.docx"):
+        assert "▁" not in _docx_text(out / name)
 
 
 def test_eos_rule_without_config_json(work: Path, unpacked19: Path) -> None:
