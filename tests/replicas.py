@@ -14,7 +14,8 @@
   ``model.bin`` + ``shared_vocabulary.txt`` and no ``config.json``. Today's converter cannot
   write that format, so this variant packages ``tests/data/replica-ct2v2/``: the same tiny
   Marian folder converted once by CTranslate2 2.24.0's real ``OpusMTConverter`` (its
-  ``make.py`` says how), committed as test data.
+  ``make.py`` says how), committed as test data. Its model.bin (binary version 5) keeps
+  the converter's ``with_source_eos`` flag inside, which CTranslate2 4.x obeys.
 * ``build_ct2_folder``: CTranslate2 folders as users have them: OPUS-MT (source.spm +
   target.spm, joint or separate vocabularies), NLLB-200 and M2M-100. NLLB / M2M-100 are
   made with the same real Marian converter (pre-norm, ReLU) and NLLB's / M2M-100's

@@ -34,7 +34,9 @@ from pipeline.packages import (
     install_file,
     install_from_index,
     installed_models,
+    model_bin_flag,
     version_key,
+    vocabulary,
 )
 from pipeline.qa import run_checks
 
@@ -126,7 +128,7 @@ def test_install_variants(package, pkdir: Path, variant: str) -> None:  # noqa: 
     assert [m.path for m in installed_models()] == [info.path]
     if variant == "txt-vocab":  # an older package (CTranslate2 2.x): no config.json
         assert not (info.path / "model" / "config.json").exists()
-        assert info.add_source_eos  # Marian vocabulary ("</s>" first): we append </s>
+        assert not info.add_source_eos  # model.bin says with_source_eos: CTranslate2 adds it
     else:
         assert (info.path / "model" / "config.json").is_file()
         assert not info.add_source_eos  # config.json says add_source_eos: CTranslate2 adds it
@@ -356,27 +358,51 @@ def test_old_package_replica_is_what_ctranslate2_2_wrote(package) -> None:  # no
     assert int.from_bytes(header, "little") == 5
 
 
-def _score(engine: Engine, tokens: list[str]) -> float:
-    result = engine.translator.translate_batch([tokens], beam_size=1, max_decoding_length=4,
-                                               return_scores=True)
+def _score(translator, tokens: list[str]) -> float:  # noqa: ANN001
+    result = translator.translate_batch([tokens], beam_size=1, max_decoding_length=4,
+                                        return_scores=True)
     return result[0].scores[0]
 
 
-def test_old_package_gets_eos_exactly_once(work: Path, package) -> None:  # noqa: ANN001
-    """No config.json + Marian vocabulary: CTranslate2 adds no </s> (it reads
-    add_source_eos from config.json only), so the engine appends it, exactly once."""
+def test_model_bin_flag(work: Path, unpacked19: Path) -> None:
+    assert model_bin_flag(replicas.CT2V2_REPLICA / "model" / "model.bin",
+                          "with_source_eos") is True
+    assert model_bin_flag(replicas.CT2V2_REPLICA / "model" / "model.bin", "pre_norm") is False
+    assert model_bin_flag(replicas.CT2V2_REPLICA / "model" / "model.bin", "nothing") is None
+    assert model_bin_flag(unpacked19 / "model" / "model.bin", "with_source_eos") is None  # v6
+    junk = work / "junk.bin"
+    junk.write_bytes(b"\x05\x00\x00\x00\xff")
+    assert model_bin_flag(junk, "with_source_eos") is None
+
+
+def test_old_package_gets_eos_exactly_once(work: Path, package, opus_dir: Path) -> None:  # noqa: ANN001
+    """A CTranslate2 2.24 OPUS-MT model.bin carries ``with_source_eos`` and CTranslate2 4.x
+    obeys it (adds "</s>" itself), config.json or not: the engine must add none. Proven
+    against the same weights converted by today's converter with add_source_eos false
+    (a model that sees exactly what it is sent)."""
+    import ctranslate2
+
     info = info_from_folder(replicas.unpack(package("txt-vocab", "1.1"), work / "unpacked-1.1"))
     assert (info.ct2_dir / "shared_vocabulary.txt").is_file()
-    assert not (info.ct2_dir / "config.json").exists() and info.add_source_eos
+    assert not (info.ct2_dir / "config.json").exists() and not info.add_source_eos
     engine = Engine(info, SHORT)
     text = "我们的店铺被停用。"
-    tokens = engine.tokenize(text)
     pieces = engine.sp.encode(text, out_type=str)
-    assert tokens == [*pieces, "</s>"]
-    # The model really sees what the engine sends: one </s> changes the result, a second
-    # one would change it again.
-    assert _score(engine, tokens) != _score(engine, pieces)
-    assert _score(engine, tokens) != _score(engine, [*tokens, "</s>"])
+    assert engine.tokenize(text) == pieces
+    ref_dir = work / "ct2v2-reference"
+    if not ref_dir.exists():
+        replicas.convert_opus_mt(opus_dir, ref_dir)
+        config = json.loads((ref_dir / "config.json").read_text(encoding="utf-8"))
+        config["add_source_eos"] = False
+        (ref_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    if vocabulary(ref_dir) != vocabulary(info.ct2_dir):
+        pytest.skip("tests/data/replica-ct2v2 no longer matches build_opus_mt_dir "
+                    "(another SentencePiece?): rerun its make.py")
+    ref = ctranslate2.Translator(str(ref_dir), device="cpu")
+    sent = _score(engine.translator, engine.tokenize(text))
+    assert sent == pytest.approx(_score(ref, [*pieces, "</s>"]), abs=1e-4)  # one </s>
+    assert sent != pytest.approx(_score(ref, pieces), abs=1e-4)
+    assert sent != pytest.approx(_score(ref, [*pieces, "</s>", "</s>"]), abs=1e-4)
     out = engine.translate([text, "退货率从2.8%下降到1%。"])
     assert len(out) == 2 and all(o and "▁" not in o for o in out), out
 
