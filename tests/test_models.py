@@ -433,8 +433,10 @@ def test_old_package_installed_and_run_on_the_sample(package, tmp_path: Path) ->
 
 
 def test_eos_rule_without_config_json(work: Path, unpacked19: Path) -> None:
-    """CTranslate2 2.x packages have no config.json: a Marian vocabulary (first token
-    "</s>") means an OPUS-MT model trained with </s>; OpenNMT-py's ("<unk>" first) without."""
+    """Neither config.json nor a with_source_eos flag in model.bin (conversions older than
+    the flag; the folder description only: no such real conversion here): a Marian
+    vocabulary (first token "</s>") means an OPUS-MT model trained with </s>; OpenNMT-py's
+    ("<unk>" first) without."""
     import shutil
 
     copy = work / "no-config" / unpacked19.name
