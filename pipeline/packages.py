@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import tempfile
 import uuid
 import zipfile
@@ -147,6 +148,40 @@ def vocabulary(model_dir: Path, side: str = "source") -> list[str]:
                      "or source_vocabulary.json/.txt)")
 
 
+def model_bin_flag(model_bin: Path, name: str) -> bool | None:
+    """A one-byte flag stored in a CTranslate2 2.x ``model.bin`` (binary version 5), e.g.
+    ``with_source_eos``; None when the file has no such variable or is not version 5.
+
+    CTranslate2 >= 3 keeps such flags in config.json; 2.x wrote them into model.bin, and
+    CTranslate2 4.x still obeys them. Reads the variable headers (name, rank, dims, dtype,
+    byte count, data), skipping the data of every other variable."""
+    try:
+        with open(model_bin, "rb") as f:
+            def u(fmt: str) -> int:
+                return struct.unpack("<" + fmt, f.read(struct.calcsize(fmt)))[0]
+
+            def string() -> str:
+                return f.read(u("H")).rstrip(b"\0").decode("utf-8", "replace")
+
+            if u("I") != 5:
+                return None
+            string()  # spec name
+            u("I")  # spec revision
+            for _ in range(u("I")):
+                var = string()
+                rank = u("B")
+                for _ in range(rank):
+                    u("I")
+                u("B")  # dtype
+                size = u("I")
+                if var == name and rank == 0 and size == 1:
+                    return f.read(1) != b"\0"
+                f.seek(size, os.SEEK_CUR)
+    except (OSError, struct.error, UnicodeDecodeError, ValueError):
+        return None
+    return None
+
+
 def _eos_needed(model_dir: Path, multilingual: bool = False) -> bool:
     """Must we append "</s>" to the source ourselves?
 
@@ -155,14 +190,21 @@ def _eos_needed(model_dir: Path, multilingual: bool = False) -> bool:
     * config.json says false: the converter expected the caller to add it where the
       training data had it: NLLB / M2M-100 (their tokenizer ends every source with
       "</s>"); an Argos package that says false (the demo) was trained without it.
-    * no config.json, or one without that key (CTranslate2 2.x / early 3.x conversions,
-      older Argos packages): a Marian /
-      OPUS-MT vocabulary starts with "</s>" and was trained with it, so we add it;
-      OpenNMT-py vocabularies start with "<unk>" and were trained without it.
+    * no config.json (CTranslate2 2.x conversions, older Argos packages): model.bin's own
+      ``with_source_eos`` flag decides the same way (CTranslate2 2.24's OPUS-MT converter
+      sets it and CTranslate2 4.x then adds "</s>" itself: measured on
+      tests/data/replica-ct2v2).
+    * none of these (conversions older than that flag): a Marian / OPUS-MT vocabulary
+      starts with "</s>" and was trained with it, so we add it; OpenNMT-py vocabularies
+      start with "<unk>" and were trained without it.
     """
     config = ct2_config(model_dir)
     if config is not None and "add_source_eos" in config:
         return multilingual and not config["add_source_eos"]
+    if config is None:
+        flag = model_bin_flag(model_dir / "model.bin", "with_source_eos")
+        if flag is not None:
+            return multilingual and not flag
     if multilingual:
         return True
     tokens = vocabulary(model_dir)

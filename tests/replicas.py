@@ -8,8 +8,14 @@
   ``translate-zh_en-1_9.argosmodel`` (LibreTranslate's Locomotive ``opus_mt_convert.py``):
   one top folder with README.md, metadata.json (only the six official fields),
   sentencepiece.model (= the source spm), model/ (converter output) and stanza/.
-  Variants: version, ``shared_vocabulary.txt`` (see below), ``bpe.model``, junk
+  Variants: version, ``txt-vocab`` (an OLDER package: see below), ``bpe.model``, junk
   ``model.bin``, a ``__MACOSX/`` entry.
+* ``txt-vocab``: older official packages were converted by CTranslate2 2.x, which wrote
+  ``model.bin`` + ``shared_vocabulary.txt`` and no ``config.json``. Today's converter cannot
+  write that format, so this variant packages ``tests/data/replica-ct2v2/``: the same tiny
+  Marian folder converted once by CTranslate2 2.24.0's real ``OpusMTConverter`` (its
+  ``make.py`` says how), committed as test data. Its model.bin (binary version 5) keeps
+  the converter's ``with_source_eos`` flag inside, which CTranslate2 4.x obeys.
 * ``build_ct2_folder``: CTranslate2 folders as users have them: OPUS-MT (source.spm +
   target.spm, joint or separate vocabularies), NLLB-200 and M2M-100. NLLB / M2M-100 are
   made with the same real Marian converter (pre-norm, ReLU) and NLLB's / M2M-100's
@@ -51,6 +57,9 @@ EN_TEXT = [
     "We contacted every affected buyer and refunded them in full.",
     "Warehouse staff received new training.", "We will review account health every week.",
 ]
+# Made by CTranslate2 2.24.0's converter (make.py): model.bin, shared_vocabulary.txt, no
+# config.json, plus the source sentencepiece.model.
+CT2V2_REPLICA = Path(__file__).resolve().parent / "data" / "replica-ct2v2"
 NLLB_LANGS = ["eng_Latn", "fra_Latn", "zho_Hans", "zho_Hant"]
 M2M_LANGS = ["__en__", "__fr__", "__zh__"]
 
@@ -194,26 +203,23 @@ def build_argos_package(work: Path, *, version: str = "1.9", variant: str = "off
                         opus_dir: Path | None = None) -> Path:
     """A ``.argosmodel`` zip in the official layout; returns the file.
 
-    ``variant``: "official" | "txt-vocab" (shared_vocabulary.txt) |
-    "bpe" (bpe.model instead of sentencepiece.model) | "junk-bin" | "macosx".
+    ``variant``: "official" | "txt-vocab" (an older package: model/ made by CTranslate2
+    2.24.0, shared_vocabulary.txt, no config.json) | "bpe" (bpe.model instead of
+    sentencepiece.model) | "junk-bin" | "macosx".
     """
     top = f"translate-zh_en-{version.replace('.', '_')}"
     stage = work / f"stage-{variant}-{version}" / top
     if stage.parent.exists():
         shutil.rmtree(stage.parent)
     stage.mkdir(parents=True)
-    opus_dir = opus_dir or build_opus_mt_dir(work / "opus-mt-zh-en")
-    convert_opus_mt(opus_dir, stage / "model")
     model = stage / "model"
     if variant == "txt-vocab":
-        tokens = json.loads((model / "shared_vocabulary.json").read_text(encoding="utf-8"))
-        (model / "shared_vocabulary.txt").write_text("".join(t + "\n" for t in tokens),
-                                                     encoding="utf-8")
-        (model / "shared_vocabulary.json").unlink()
-        # Older packages have no config.json at all, but a model.bin made by today's
-        # converter cannot load without one (CTranslate2 reads the config of a current
-        # model.bin strictly): the replica keeps it. The no-config rule is tested on the
-        # folder description (test_eos_rule_without_config_json).
+        shutil.copytree(CT2V2_REPLICA / "model", model)
+        spm_source = CT2V2_REPLICA / "sentencepiece.model"
+    else:
+        opus_dir = opus_dir or build_opus_mt_dir(work / "opus-mt-zh-en")
+        convert_opus_mt(opus_dir, model)
+        spm_source = opus_dir / "source.spm"
     if variant == "junk-bin":
         (model / "model.bin").write_bytes(b"\x00junk" * 100)
     spm_name = "bpe.model" if variant == "bpe" else "sentencepiece.model"
@@ -221,7 +227,7 @@ def build_argos_package(work: Path, *, version: str = "1.9", variant: str = "off
         # Argos's BPE packages carry a subword-nmt codes file, not a SentencePiece model.
         (stage / spm_name).write_text("#version: 0.2\n▁ 的\n我 们\n", encoding="utf-8")
     else:
-        shutil.copyfile(opus_dir / "source.spm", stage / spm_name)
+        shutil.copyfile(spm_source, stage / spm_name)
     (stage / "metadata.json").write_text(json.dumps({
         "package_version": version, "argos_version": "1.9.0" if version >= "1.9" else "1.5",
         "from_code": "zh", "from_name": "Chinese", "to_code": "en", "to_name": "English",

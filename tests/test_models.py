@@ -34,7 +34,9 @@ from pipeline.packages import (
     install_file,
     install_from_index,
     installed_models,
+    model_bin_flag,
     version_key,
+    vocabulary,
 )
 from pipeline.qa import run_checks
 
@@ -124,8 +126,12 @@ def test_install_variants(package, pkdir: Path, variant: str) -> None:  # noqa: 
         "translate-zh_en", "1.9", "zh", "en")
     assert [p.name for p in pkdir.iterdir()] == ["translate-zh_en-1_9"]  # no temporary left
     assert [m.path for m in installed_models()] == [info.path]
-    assert (info.path / "model" / "config.json").is_file()
-    assert not info.add_source_eos  # config.json says add_source_eos: CTranslate2 adds it
+    if variant == "txt-vocab":  # an older package (CTranslate2 2.x): no config.json
+        assert not (info.path / "model" / "config.json").exists()
+        assert not info.add_source_eos  # model.bin says with_source_eos: CTranslate2 adds it
+    else:
+        assert (info.path / "model" / "config.json").is_file()
+        assert not info.add_source_eos  # config.json says add_source_eos: CTranslate2 adds it
 
 
 @pytest.mark.parametrize(("variant", "reason"), [
@@ -334,16 +340,103 @@ def test_model_in_a_chinese_folder(work: Path, unpacked19: Path) -> None:
     assert out[0] and "▁" not in out[0]
 
 
-def test_old_vocabulary_txt_package_translates(work: Path, package) -> None:  # noqa: ANN001
-    info = info_from_folder(replicas.unpack(package("txt-vocab"), work / "unpacked-txt"))
+def test_old_package_replica_is_what_ctranslate2_2_wrote(package) -> None:  # noqa: ANN001
+    """The txt-vocab variant is a real CTranslate2 2.24.0 conversion (tests/data/replica-ct2v2,
+    made by its make.py), packaged in the official layout: no config.json."""
+    top = "translate-zh_en-1_1"
+    with zipfile.ZipFile(package("txt-vocab", "1.1")) as zf:
+        names = set(zf.namelist())
+        meta = json.loads(zf.read(f"{top}/metadata.json"))
+        header = zf.read(f"{top}/model/model.bin")[:4]
+    assert {n.split("/")[0] for n in names} == {top}
+    for name in ("README.md", "sentencepiece.model", "model/model.bin",
+                 "model/shared_vocabulary.txt", "stanza/"):
+        assert f"{top}/{name}" in names
+    assert not {f"{top}/model/config.json", f"{top}/model/shared_vocabulary.json"} & names
+    assert set(meta) == OFFICIAL_FIELDS and meta["package_version"] == "1.1"
+    # model.bin binary version 5 is what CTranslate2 2.x writes (4.x writes 6).
+    assert int.from_bytes(header, "little") == 5
+
+
+def _score(translator, tokens: list[str]) -> float:  # noqa: ANN001
+    result = translator.translate_batch([tokens], beam_size=1, max_decoding_length=4,
+                                        return_scores=True)
+    return result[0].scores[0]
+
+
+def test_model_bin_flag(work: Path, unpacked19: Path) -> None:
+    assert model_bin_flag(replicas.CT2V2_REPLICA / "model" / "model.bin",
+                          "with_source_eos") is True
+    assert model_bin_flag(replicas.CT2V2_REPLICA / "model" / "model.bin", "pre_norm") is False
+    assert model_bin_flag(replicas.CT2V2_REPLICA / "model" / "model.bin", "nothing") is None
+    assert model_bin_flag(unpacked19 / "model" / "model.bin", "with_source_eos") is None  # v6
+    junk = work / "junk.bin"
+    junk.write_bytes(b"\x05\x00\x00\x00\xff")
+    assert model_bin_flag(junk, "with_source_eos") is None
+
+
+def test_old_package_gets_eos_exactly_once(work: Path, package, opus_dir: Path) -> None:  # noqa: ANN001
+    """A CTranslate2 2.24 OPUS-MT model.bin carries ``with_source_eos`` and CTranslate2 4.x
+    obeys it (adds "</s>" itself), config.json or not: the engine must add none. Proven
+    against the same weights converted by today's converter with add_source_eos false
+    (a model that sees exactly what it is sent)."""
+    import ctranslate2
+
+    info = info_from_folder(replicas.unpack(package("txt-vocab", "1.1"), work / "unpacked-1.1"))
     assert (info.ct2_dir / "shared_vocabulary.txt").is_file()
-    out = Engine(info, SHORT).translate(["我们的店铺被停用。"])[0]
-    assert out and "▁" not in out
+    assert not (info.ct2_dir / "config.json").exists() and not info.add_source_eos
+    engine = Engine(info, SHORT)
+    text = "我们的店铺被停用。"
+    pieces = engine.sp.encode(text, out_type=str)
+    assert engine.tokenize(text) == pieces
+    ref_dir = work / "ct2v2-reference"
+    if not ref_dir.exists():
+        replicas.convert_opus_mt(opus_dir, ref_dir)
+        config = json.loads((ref_dir / "config.json").read_text(encoding="utf-8"))
+        config["add_source_eos"] = False
+        (ref_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    if vocabulary(ref_dir) != vocabulary(info.ct2_dir):
+        pytest.skip("tests/data/replica-ct2v2 no longer matches build_opus_mt_dir "
+                    "(another SentencePiece?): rerun its make.py")
+    ref = ctranslate2.Translator(str(ref_dir), device="cpu")
+    sent = _score(engine.translator, engine.tokenize(text))
+    assert sent == pytest.approx(_score(ref, [*pieces, "</s>"]), abs=1e-4)  # one </s>
+    assert sent != pytest.approx(_score(ref, pieces), abs=1e-4)
+    assert sent != pytest.approx(_score(ref, [*pieces, "</s>", "</s>"]), abs=1e-4)
+    out = engine.translate([text, "退货率从2.8%下降到1%。"])
+    assert len(out) == 2 and all(o and "▁" not in o for o in out), out
+
+
+@pytest.mark.slow
+def test_old_package_installed_and_run_on_the_sample(package, tmp_path: Path) -> None:  # noqa: ANN001
+    """An older official package (CTranslate2 2.24.0 model.bin, shared_vocabulary.txt, no
+    config.json) installed with the CLI, chosen by `run`, the sample translated."""
+    env = {"ARGOS_PACKAGES_DIR": str(tmp_path / "pk")}
+    result = cli("models", "install", "--file", str(package("txt-vocab", "1.1")), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "translate-zh_en 1.1" in result.stdout
+    listed = json.loads(cli("models", "list", "--json", env=env).stdout)
+    assert listed["used_by_run"].endswith("translate-zh_en-1_1")
+    assert not listed["unusable"]
+    out = tmp_path / "out"
+    result = cli("run", str(SAMPLE), "--out", str(out), "--max-length", "8", "--grammar",
+                 "none", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["model"].startswith("translate-zh_en 1.1") and not summary["demo_model"]
+    assert summary["counts"]["failed"] == 0
+    report = json.loads((out / "draft_zh.report.json").read_text(encoding="utf-8"))
+    assert "▁" not in json.dumps(report, ensure_ascii=False)
+    assert "translate-zh_en 1.1" in json.dumps(report, ensure_ascii=False)
+    for name in ("draft_zh.en.docx", "draft_zh.review.docx"):
+        assert "▁" not in _docx_text(out / name)
 
 
 def test_eos_rule_without_config_json(work: Path, unpacked19: Path) -> None:
-    """CTranslate2 2.x packages have no config.json: a Marian vocabulary (first token
-    "</s>") means an OPUS-MT model trained with </s>; OpenNMT-py's ("<unk>" first) without."""
+    """Neither config.json nor a with_source_eos flag in model.bin (conversions older than
+    the flag; the folder description only: no such real conversion here): a Marian
+    vocabulary (first token "</s>") means an OPUS-MT model trained with </s>; OpenNMT-py's
+    ("<unk>" first) without."""
     import shutil
 
     copy = work / "no-config" / unpacked19.name
