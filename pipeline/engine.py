@@ -201,8 +201,9 @@ class Engine:
         return self._max_input
 
     def count_tokens(self, text: str) -> int:
-        """Source tokens for ``text``, counting the ``</s>`` the model adds."""
-        return len(self.tokenize(text)) + 1
+        """Source tokens for ``text`` as the model sees them: ``</s>`` counted once, whether
+        ``tokenize`` added it or CTranslate2 adds it."""
+        return len(self.tokenize(text)) + (0 if self.info.add_source_eos else 1)
 
     def tokenize(self, text: str) -> list[str]:
         """Source pieces exactly as the model was trained on: language token, pieces, </s>."""
