@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, ModelError
-from .packages import ARGOS_DECODE, ModelInfo, ct2_files
+from .packages import ARGOS_DECODE, ModelInfo, ct2_files, model_bin_variables
 
 # Input limit when the model file does not say (sinusoidal positions, other formats):
 # OPUS-MT/Marian models are trained with at most 512 positions.
@@ -248,35 +247,10 @@ class Engine:
 
 def position_table_size(model_bin: Path) -> int | None:
     """Rows of the encoder's position table in a CTranslate2 ``model.bin`` (None if the
-    model has none, e.g. sinusoidal positions computed at run time, or on any doubt).
-
-    Reads only the variable headers (format: version, spec name, revision, then per
-    variable: name, rank, dims, dtype, byte count, data), skipping the data."""
-    sizes: list[int] = []
-    try:
-        with open(model_bin, "rb") as f:
-            def u(fmt: str) -> int:
-                return struct.unpack("<" + fmt, f.read(struct.calcsize(fmt)))[0]
-
-            def string() -> str:
-                return f.read(u("H")).rstrip(b"\0").decode("utf-8", "replace")
-
-            version = u("I")
-            if version < 5 or version > 6:
-                return None
-            string()  # spec name
-            u("I")  # spec revision
-            for _ in range(u("I")):
-                name = string()
-                dims = [u("I") for _ in range(u("B"))]
-                u("B")  # dtype
-                size = u("I")
-                if name.endswith("position_encodings/encodings") and dims:
-                    # encoder and decoder tables (one may be an alias of the other)
-                    sizes.append(dims[0])
-                f.seek(size, os.SEEK_CUR)
-    except (OSError, struct.error, UnicodeDecodeError, ValueError):
-        return None
+    model has none, e.g. sinusoidal positions computed at run time, or on any doubt)."""
+    # encoder and decoder tables (one may be an alias of the other): the smaller one
+    sizes = [v.dims[0] for v in model_bin_variables(model_bin) or []
+             if v.name.endswith("position_encodings/encodings") and v.dims]
     return min(sizes) if sizes else None
 
 

@@ -148,13 +148,20 @@ def vocabulary(model_dir: Path, side: str = "source") -> list[str]:
                      "or source_vocabulary.json/.txt)")
 
 
-def model_bin_flag(model_bin: Path, name: str) -> bool | None:
-    """A one-byte flag stored in a CTranslate2 2.x ``model.bin`` (binary version 5), e.g.
-    ``with_source_eos``; None when the file has no such variable or is not version 5.
+@dataclass(frozen=True)
+class BinVariable:
+    """One variable of a CTranslate2 ``model.bin``: its header, and its data when small."""
 
-    CTranslate2 >= 3 keeps such flags in config.json; 2.x wrote them into model.bin, and
-    CTranslate2 4.x still obeys them. Reads the variable headers (name, rank, dims, dtype,
-    byte count, data), skipping the data of every other variable."""
+    name: str
+    dims: tuple[int, ...]
+    data: bytes | None  # the raw bytes of a scalar flag (one byte); None otherwise
+
+
+def model_bin_variables(model_bin: Path) -> list[BinVariable] | None:
+    """The variables of a CTranslate2 ``model.bin`` (binary versions 5 and 6), read from
+    their headers only: version, spec name, revision, then per variable name, rank, dims,
+    dtype, byte count and data (skipped, except one-byte scalars). None on any doubt."""
+    found: list[BinVariable] = []
     try:
         with open(model_bin, "rb") as f:
             def u(fmt: str) -> int:
@@ -163,23 +170,45 @@ def model_bin_flag(model_bin: Path, name: str) -> bool | None:
             def string() -> str:
                 return f.read(u("H")).rstrip(b"\0").decode("utf-8", "replace")
 
-            if u("I") != 5:
+            if u("I") not in (5, 6):
                 return None
             string()  # spec name
             u("I")  # spec revision
             for _ in range(u("I")):
-                var = string()
-                rank = u("B")
-                for _ in range(rank):
-                    u("I")
+                name = string()
+                dims = tuple(u("I") for _ in range(u("B")))
                 u("B")  # dtype
                 size = u("I")
-                if var == name and rank == 0 and size == 1:
-                    return f.read(1) != b"\0"
-                f.seek(size, os.SEEK_CUR)
+                if not dims and size == 1:
+                    found.append(BinVariable(name, dims, f.read(1)))
+                else:
+                    found.append(BinVariable(name, dims, None))
+                    f.seek(size, os.SEEK_CUR)
     except (OSError, struct.error, UnicodeDecodeError, ValueError):
         return None
+    return found
+
+
+def model_bin_flag(model_bin: Path, name: str) -> bool | None:
+    """A one-byte flag stored in a CTranslate2 2.x ``model.bin`` (binary version 5), e.g.
+    ``with_source_eos``; None when the file has no such variable or is not version 5.
+
+    CTranslate2 >= 3 keeps such flags in config.json; 2.x wrote them into model.bin, and
+    CTranslate2 4.x still obeys them."""
+    if _bin_version(model_bin) != 5:
+        return None
+    for var in model_bin_variables(model_bin) or []:
+        if var.name == name and var.data is not None:
+            return var.data != b"\0"
     return None
+
+
+def _bin_version(model_bin: Path) -> int | None:
+    try:
+        with open(model_bin, "rb") as f:
+            return struct.unpack("<I", f.read(4))[0]
+    except (OSError, struct.error):
+        return None
 
 
 def _eos_needed(model_dir: Path, multilingual: bool = False) -> bool:
