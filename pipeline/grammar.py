@@ -13,7 +13,7 @@ Backends sit behind one interface, :class:`GrammarBackend` (``check(text) -> [Fi
 * ``none``: only the post-edit rules.
 
 Only findings of an allow-list of rules are applied (spelling ranked by word frequency
-and applied only when clearly the likeliest, joined words through
+and the neighbouring words, applied only when clearly the likeliest, joined words through
 :mod:`pipeline.wordsplit`, agreement, "did" + base form, punctuation spacing, sentence
 capitalisation, a/an, repeated words, a few one-reading word-form rules); everything else
 becomes a ``Note`` for the reviewer, and rewrites that change content (the addressee) are
