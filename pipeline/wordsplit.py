@@ -107,7 +107,7 @@ _bigram_total = 0
 
 def pair_pmi(first: str, second: str) -> float:
     """log10 of P(first second) / (P(first) P(second)): how much likelier the two words
-    are together than apart ("great deal": 1.4), never below 0: a pair the bigram
+    are together than apart ("great deal": 2.7), never below 0: a pair the bigram
     dictionary does not list, or lists below chance, counts 0 (it lists only frequent
     pairs, so a penalty would favour rare words over common ones)."""
     global _bigram_total
