@@ -13,7 +13,7 @@ Backends sit behind one interface, :class:`GrammarBackend` (``check(text) -> [Fi
 * ``none``: only the post-edit rules.
 
 Only findings of an allow-list of rules are applied (spelling ranked by word frequency
-and applied only when clearly the likeliest, joined words through
+and the neighbouring words, applied only when clearly the likeliest, joined words through
 :mod:`pipeline.wordsplit`, agreement, "did" + base form, punctuation spacing, sentence
 capitalisation, a/an, repeated words, a few one-reading word-form rules); everything else
 becomes a ``Note`` for the reviewer, and rewrites that change content (the addressee) are
@@ -535,6 +535,37 @@ def _spelling_candidates(word: str, suggestions: tuple[str, ...]) -> tuple[tuple
     return tuple(scored)
 
 
+CONTEXT_WEIGHT = 2.5  # weight of the neighbour words' pair statistics in the ranking
+_PREV_WORD = re.compile(r"([A-Za-z]+(?:['’][a-z]+)?)[ \t]+$")
+_NEXT_WORD = re.compile(r"^[ \t]+([A-Za-z]+)")
+
+
+def in_context(text: str, start: int, end: int,
+               ranked: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
+    """``ranked`` re-scored with the words on either side (no punctuation between): plus
+    ``CONTEXT_WEIGHT`` times the pair statistics (:func:`wordsplit.pair_pmi`) of the word
+    before and the candidate, and of the candidate and the word after ("a creat deal":
+    "great", not "create")."""
+    if not CONTEXT_WEIGHT or not ranked:
+        return list(ranked)
+    m = _PREV_WORD.search(text, max(0, start - 40), start)
+    prev = m.group(1) if m else None
+    m = _NEXT_WORD.match(text[end:end + 40])
+    nxt = m.group(1) if m else None
+    if prev is None and nxt is None:
+        return list(ranked)
+    out = []
+    for score, cand in ranked:
+        ctx = 0.0
+        if prev is not None:
+            ctx += wordsplit.pair_pmi(prev, cand)
+        if nxt is not None:
+            ctx += wordsplit.pair_pmi(cand, nxt)
+        out.append((score + CONTEXT_WEIGHT * ctx, cand))
+    out.sort(key=lambda x: (-x[0], x[1]))
+    return out
+
+
 def spelling_fix(text: str, f: Finding) -> str | None:
     """The correction of a misspelt word, when it is safe to apply: a lower-case word (or
     capitalised only at a sentence start) of 3+ letters that the frequency dictionary
@@ -552,8 +583,15 @@ def spelling_fix(text: str, f: Finding) -> str | None:
     ranked = spelling_candidates(word, f.replacements)
     if not ranked:
         return None
+    alone = ranked
+    ranked = in_context(text, f.start, f.end, ranked)
     margin = SPELL_MARGIN if len(word) > 3 else 1.5 * SPELL_MARGIN  # "hte" -> "the"
-    if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < margin:
+
+    def clear(r: Sequence[tuple[float, str]]) -> bool:
+        return len(r) < 2 or r[0][0] - r[1][0] >= margin
+
+    # Clear in context, or the same best word clear without it (the context agrees).
+    if not (clear(ranked) or (alone[0][1] == ranked[0][1] and clear(alone))):
         return None  # too close to call: a suggestion for the reviewer
     best = ranked[0][1]
     return best[0].upper() + best[1:] if word[0].isupper() else best

@@ -75,6 +75,52 @@ def _dictionary() -> dict[str, int]:
         return _counts
 
 
+_bigrams: dict[str, int] | None = None
+
+
+def _bigram_dictionary() -> dict[str, int]:
+    """symspellpy's bundled English bigram dictionary ("of the" -> corpus count; 242,342
+    pairs), read once (~0.3 s) when a spelling correction first needs context."""
+    global _bigrams
+    with _lock:
+        if _bigrams is None:
+            path = resources.files("symspellpy").joinpath(
+                "frequency_bigramdictionary_en_243_342.txt")
+            pairs: dict[str, int] = {}
+            with resources.as_file(path) as p, open(p, encoding="utf-8") as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 3 and parts[2].isdigit():
+                        pairs[f"{parts[0]} {parts[1]}"] = int(parts[2])
+            _bigrams = pairs
+        return _bigrams
+
+
+def bigram_count(first: str, second: str) -> int:
+    """The corpus count of the word pair (lower-cased) in the bigram dictionary, 0 if absent."""
+    table = _bigrams if _bigrams is not None else _bigram_dictionary()
+    return table.get(f"{first.lower()} {second.lower()}", 0)
+
+
+_bigram_total = 0
+
+
+def pair_pmi(first: str, second: str) -> float:
+    """log10 of P(first second) / (P(first) P(second)): how much likelier the two words
+    are together than apart ("great deal": 2.7), never below 0: a pair the bigram
+    dictionary does not list, or lists below chance, counts 0 (it lists only frequent
+    pairs, so a penalty would favour rare words over common ones)."""
+    global _bigram_total
+    table = _bigrams if _bigrams is not None else _bigram_dictionary()
+    n = table.get(f"{first.lower()} {second.lower()}", 0)
+    a, b = word_count(first), word_count(second)
+    if n <= 0 or a <= 0 or b <= 0:
+        return 0.0
+    if not _bigram_total:
+        _bigram_total = sum(table.values())
+    return max(0.0, math.log10((n / _bigram_total) / ((a / _total) * (b / _total))))
+
+
 def word_count(word: str) -> int:
     """The corpus count of ``word`` (lower-cased) in the frequency dictionary, 0 if absent."""
     return (_counts if _counts is not None else _dictionary()).get(word.lower(), 0)

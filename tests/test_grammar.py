@@ -25,8 +25,10 @@ from pipeline.grammar import (
     at_sentence_start,
     capitalization_ok,
     guarded_spans,
+    in_context,
     polish_text,
     quiet_stdout,
+    spelling_candidates,
     spelling_fix,
 )
 from pipeline.model import Block, Document, Segment, Severity
@@ -398,3 +400,53 @@ def test_large_single_line_input(step: GrammarStep) -> None:
     assert out.count("We have checked many cases of the orders.") == line[:20_000].count(
         "We has checked manycases")
     assert "B0C1234XYZ" in out and "2.8%" in out
+
+
+# ----------------------------------------------------------------------------- spelling in context
+@pytest.mark.parametrize("text, word, fix", [
+    ("It is a creat deal for us.", "creat", "great"),  # "great deal"
+    ("We want to creat a new check.", "creat", "create"),  # "to create"
+    ("Our team will wark on it today.", "wark", "work"),  # "will work", "work on"
+])
+def test_spelling_is_ranked_in_context(text: str, word: str, fix: str) -> None:
+    i = text.index(word)
+    f = Finding(i, i + len(word), word, "SpellCheck", "spelling", "m", [], auto=True,
+                source="harper")
+    assert spelling_fix(text, f) == fix
+    # Without the neighbour words the same misspelling is too close to call.
+    alone = Finding(0, len(word), word, "SpellCheck", "spelling", "m", [], auto=True,
+                    source="harper")
+    assert spelling_fix(word, alone) is None
+
+
+def test_context_only_adds_evidence() -> None:
+    """A pair the bigram dictionary lacks (or lists below chance) never counts against a
+    candidate: context can confirm or overturn the frequency ranking, never penalise a
+    common word for being common."""
+    from pipeline import wordsplit
+
+    assert wordsplit.pair_pmi("great", "deal") > 1
+    assert wordsplit.pair_pmi("the", "received") == 0.0  # listed, below chance
+    assert wordsplit.pair_pmi("xqzv", "deal") == 0.0  # unknown word
+    ranked = spelling_candidates("recieved", ["received", "relieved", "receive"])
+    text = "We recieved the complain."
+    rescored = in_context(text, 3, 11, ranked)
+    assert rescored[0][1] == "received"
+    assert all(new >= old for (old, c), (new, c2) in
+               zip(sorted(ranked, key=lambda x: x[1]), sorted(rescored, key=lambda x: x[1]),
+                   strict=True))
+    assert in_context("recieved", 0, 8, ranked) == ranked  # no neighbours: unchanged
+
+
+@pytest.mark.parametrize("text", [
+    "Thus we filed a chargeback claim for order 112-1234567-1234567 on 2024-03-05.",
+    "However the A-to-z Guarantee claim for 3 units (ASIN B0C1234XYZ) was closed.",
+    "Finally our ODR fell to 0.8% and the chargeback rate to 0.2% in 30 days.",
+])
+def test_new_rules_keep_terms_ids_and_numbers(step: GrammarStep, text: str) -> None:
+    out, changes, _ = polish_text(text, step=step)
+    for token in ("chargeback", "A-to-z Guarantee claim", "112-1234567-1234567",
+                  "2024-03-05", "B0C1234XYZ", "0.8%", "0.2%", "30", "3 units", "ODR"):
+        if token in text:
+            assert token in out, (token, out, changes)
+    assert out.split(",", 1)[0] in text  # only a comma after the opening word is added

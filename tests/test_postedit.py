@@ -200,3 +200,26 @@ def test_literal_rules_match_whole_words() -> None:
     changes: list = []
     assert apply_rule(rule, "misinformations informations", changes) == \
         "misinformations information"
+
+
+@pytest.mark.parametrize("before, after", [
+    ("Thus we refunded the buyer.", "Thus, we refunded the buyer."),
+    ("We checked it. Finally we refunded the buyer.",
+     "We checked it. Finally, we refunded the buyer."),
+    ("On the other hand the carrier was late.", "On the other hand, the carrier was late."),
+    ("Moreover the buyer closed the A-to-z Guarantee claim.",
+     "Moreover, the buyer closed the A-to-z Guarantee claim."),
+])
+def test_intro_comma_phrases(before: str, after: str) -> None:
+    assert apply_postedit(before)[0] == after
+
+
+@pytest.mark.parametrize("text", [
+    "Thus 112-1234567-1234567 was refunded.",  # an ID after the phrase: untouched
+    "Besides ASIN B0C1234XYZ, nothing changed.",  # "Besides" is a preposition there
+    "However much we tried, it failed.",  # "However" + adverb: left to Harper
+    "The buyer thus opened an A-to-z Guarantee claim.",  # not at a sentence start
+    "Finally-approved chargeback claims are listed.",
+])
+def test_intro_comma_leaves_ids_and_mid_sentence_words(text: str) -> None:
+    assert apply_postedit(text)[0] == text
