@@ -86,11 +86,11 @@ def main(corpus: Path) -> int:
             tracebacks.append(f"{path.name}: {type(exc).__name__}: {exc}")
             continue
         opened += 1
-        formats[doc.meta["format"]] += 1
+        formats[doc.run.format] += 1
         blocks += len(doc.blocks)
         stories.update(acc["per_story"])
         skipped.update(acc["skipped_chars"])
-        untouched.update(doc.meta["untouched"])
+        untouched.update(doc.run.untouched)
         total_chars += acc["total_chars"]
         block_chars += acc["in_blocks_chars"]
         if acc["lost"] or acc["double"]:

@@ -44,9 +44,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from .document import Document, Origin
 from .errors import InputError, PipelineError
 from .fileio import atomic_write_text
-from .model import Document, Origin
 from .runner import OUTPUT_SUFFIXES, Pipeline, RunOptions, sha256_file
 
 MANIFEST = ".pipeline-batch.json"
@@ -461,7 +461,7 @@ def _translate_all(main: Pipeline, ready: list[_Job], progress: Progress,
         share = elapsed * len(job.doc.segments) / total if job.doc else 0.0
         job.seconds += share
         if job.doc is not None:
-            job.doc.meta.setdefault("timings", {})["translate"] = round(share, 4)
+            job.doc.run.timings["translate"] = round(share, 4)
 
 
 def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Job],
@@ -484,7 +484,7 @@ def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Jo
         res = DocResult(
             job.rel, "ok", segments=len(doc.segments),
             memory_hits=sum(1 for s in doc.segments if s.origin is Origin.MEMORY_EXACT),
-            fuzzy=sum(1 for s in doc.segments if "fuzzy" in s.meta),
+            fuzzy=sum(1 for s in doc.segments if s.fuzzy),
             machine=sum(1 for s in doc.segments if s.origin is Origin.MACHINE),
             seconds=job.seconds,
             outputs={k: p.relative_to(out_dir).as_posix() for k, p in job.outputs.items()})

@@ -21,7 +21,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .model import Document, Note, Severity
+from .document import Document, Note, Severity
 
 TRADITIONAL = "traditional"
 SIMPLIFIED = "simplified"

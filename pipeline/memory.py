@@ -51,8 +51,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .document import Document, MemoryHit, Note, Origin, Severity
 from .errors import InputError
-from .model import Document, Note, Origin, Severity
 
 ORIGINS = ("machine", "reviewed")
 STATUSES = ("reviewed", "draft", "rejected")
@@ -812,9 +812,9 @@ def keep_existing(old_status: str, old_origin: str, old_target: str, old_updated
 class MemoryStep:
     """Fill segments from the memory before the engine runs (see module docstring).
 
-    Exact usable hit: ``target`` set, origin MEMORY_EXACT, ``meta["memory"]`` says
+    Exact usable hit: ``target`` set, origin MEMORY_EXACT, ``seg.memory`` says
     where it came from. Otherwise fuzzy hits >= threshold become a ``memory-fuzzy``
-    info note and ``meta["fuzzy"]``; the segment stays NONE so the engine translates it.
+    info note and ``seg.fuzzy``; the segment stays NONE so the engine translates it.
     """
 
     memory: MemoryStore
@@ -835,11 +835,9 @@ class MemoryStep:
             if hit is not None and hit.reusable_for(self.model, self.glossary_version):
                 seg.target = hit.target
                 seg.origin = Origin.MEMORY_EXACT
-                seg.meta["memory"] = {
-                    "origin": hit.origin, "status": hit.status, "model": hit.model,
-                    "glossary_version": hit.glossary_version, "updated": hit.updated,
-                    "score": 1.0,
-                }
+                seg.memory = MemoryHit(
+                    score=1.0, origin=hit.origin, status=hit.status, model=hit.model,
+                    glossary_version=hit.glossary_version, updated=hit.updated)
                 used.append(seg.zh)
                 exact += 1
                 continue
@@ -851,12 +849,11 @@ class MemoryStep:
             if not matches:
                 continue
             fuzzy += 1
-            seg.meta["fuzzy"] = [
-                {"score": m.score, "source": m.source, "target": m.target,
-                 "origin": m.origin, "status": m.status, "model": m.model,
-                 "glossary_version": m.glossary_version,
-                 # An identical source that was not reusable: another model/glossary.
-                 "stale": m.key == key}
+            seg.fuzzy = [
+                MemoryHit(score=m.score, source=m.source, target=m.target, origin=m.origin,
+                          status=m.status, model=m.model, glossary_version=m.glossary_version,
+                          # An identical source that was not reusable: other model/glossary.
+                          stale=m.key == key)
                 for m in matches]
             best = matches[0]
             if best.key == key and not (best.origin == "machine" and best.model):
@@ -875,8 +872,7 @@ class MemoryStep:
                                   "is read-only: used for lookups, but this run's "
                                   "translations are not stored in it", Severity.WARNING,
                                   self.name))
-        # Not doc.meta["memory"]: the runner puts the memory's path there.
-        doc.meta["memory_hits"] = {"exact": exact, "fuzzy": fuzzy}
+        doc.run.memory_hits = {"exact": exact, "fuzzy": fuzzy}
         return doc
 
 

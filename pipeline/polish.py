@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .document import Block, Document, Origin, RunInfo
 from .errors import InputError, OutputError
 from .fileio import OutputSet, atomic_write_text, output_path
 from .grammar import GrammarStep, at_sentence_start, polish_texts
-from .model import Block, Document, Origin
 from .segment import fill_segments, has_chinese, trim_spans
 
 SUFFIXES = {
@@ -129,11 +129,10 @@ def polish_document(doc: Document, step: GrammarStep) -> tuple[int, int]:
         seg.origin = Origin.MACHINE if new != seg.source else Origin.PASSTHROUGH
         n_changes += len(changes)
         n_notes += len(seg.notes)
-    doc.meta["grammar"] = step.describe()
-    doc.meta["mode"] = "polish"
+    doc.run.grammar = step.describe()
     note = step.fallback_note()
     if note is not None:
-        doc.meta["grammar_fallback"] = step.fallback
+        doc.run.grammar_fallback = step.fallback
         doc.notes.append(note)
     return n_changes, n_notes
 
@@ -213,7 +212,7 @@ def _read_text(path: Path) -> tuple[str, bytes, str]:
 def _text_document(path: Path, text: str) -> tuple[Document, list[str]]:
     """One block per non-empty line; returns the document and the split line parts."""
     parts = _LINE_SPLIT.split(text)  # line, sep, line, sep, ..., line
-    doc = Document(path=path, meta={"format": "txt"})
+    doc = Document(path=path, run=RunInfo(format="txt"))
     for i in range(0, len(parts), 2):
         line = parts[i]
         if line.strip():
@@ -253,16 +252,16 @@ def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper"
         doc = read_docx(path)
         for block in doc.blocks:
             segment_english(block)
-    doc.meta["source_sha256"] = sha256_file(path)
+    doc.run.source_sha256 = sha256_file(path)
     if glossary is not None:
-        doc.meta["glossary"] = getattr(glossary, "name", "")
-        doc.meta["glossary_version"] = getattr(glossary, "version", "")
+        doc.run.glossary = getattr(glossary, "name", "")
+        doc.run.glossary_version = getattr(glossary, "version", "")
     timings["read"] = round(time.perf_counter() - t0, 4)
     t0 = time.perf_counter()
     n_changes, n_notes = polish_document(doc, step)
     timings["grammar"] = round(time.perf_counter() - t0, 4)
-    doc.meta["timings"] = timings
-    result = PolishResult(path, outputs, doc, str(doc.meta["grammar"]), n_changes, n_notes,
+    doc.run.timings = timings
+    result = PolishResult(path, outputs, doc, str(doc.run.grammar), n_changes, n_notes,
                           fallback=step.fallback, timings=timings)
     t0 = time.perf_counter()
     # All outputs are staged, then placed together (or none: full disk, a name taken).

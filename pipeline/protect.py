@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .model import Document, Protected, Segment
+from .document import Document, Protected, Segment
 from .segment import HAN as HAN_CLASS
 
 if TYPE_CHECKING:
@@ -394,7 +394,7 @@ class ProtectStep:
         marker = LIST_MARKER_RE.match(body)
         if marker and marker.end() < len(body):
             # "一、根本原因" -> engine sees "根本原因"; the English gets "1. " back in front.
-            seg.meta["marker"] = render_marker(marker)
+            seg.list_marker = render_marker(marker)
             body = body[marker.end():]
         seg.engine_input = body
         seg.protected = protect_spans(body) if self.protect_numbers else []

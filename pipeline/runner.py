@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from .config import ENGINES
+from .document import Document
 from .engine import EngineSettings
 from .errors import InputError, OutputError
 from .fileio import output_path
-from .model import Document
 
 OUTPUT_SUFFIXES = {"review": ".review.docx", "english": ".en.docx", "report": ".report.json"}
 
@@ -68,7 +68,7 @@ def sha256_file(path: Path) -> str:
 
 
 class Timer:
-    """Adds the wall time of each step to ``doc.meta["timings"]``."""
+    """Adds the wall time of each step to ``doc.run.timings``."""
 
     def __init__(self, doc: Document, name: str) -> None:
         self.doc, self.name = doc, name
@@ -78,7 +78,7 @@ class Timer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        timings = self.doc.meta.setdefault("timings", {})
+        timings = self.doc.run.timings
         timings[self.name] = round(timings.get(self.name, 0.0) + time.perf_counter() - self.t0, 4)
 
 
@@ -201,8 +201,8 @@ class Pipeline:
         path = Path(path)
         t0 = time.perf_counter()
         doc = read_docx(path)
-        doc.meta.setdefault("timings", {})["read"] = round(time.perf_counter() - t0, 4)
-        doc.meta["source_sha256"] = sha256_file(path)
+        doc.run.timings["read"] = round(time.perf_counter() - t0, 4)
+        doc.run.source_sha256 = sha256_file(path)
         with Timer(doc, "segment"):
             self.segment(doc)
         if self.memory is not None:
@@ -225,7 +225,7 @@ class Pipeline:
         elapsed = time.perf_counter() - t0
         total = sum(len(d.segments) for d in docs) or 1
         for d in docs:  # share the batch time out by segment count
-            d.meta.setdefault("timings", {})["translate"] = round(
+            d.run.timings["translate"] = round(
                 elapsed * len(d.segments) / total, 4)
         return sent
 
@@ -248,6 +248,9 @@ class Pipeline:
             self.enforce(doc)
         with Timer(doc, "grammar"):
             self.grammar(doc)
+        # (grammar.py's step still records these in doc.meta: another branch owns it)
+        doc.run.grammar = self.grammar.describe()
+        doc.run.grammar_fallback = self.grammar.fallback or ""
         if self.qa is not None:
             with Timer(doc, "qa"):
                 self.qa(doc)
@@ -286,15 +289,15 @@ class Pipeline:
 
     def describe(self, doc: Document) -> None:
         m = self.model
-        doc.meta["model"] = {"name": m.name, "version": m.version, "demo": m.demo,
-                             "label": m.label, "id": m.id, "path": str(m.path)}
+        doc.run.model = {"name": m.name, "version": m.version, "demo": m.demo,
+                         "label": m.label, "id": m.id, "path": str(m.path)}
         if self.engine_stats():
-            doc.meta["model"]["servers"] = self.engine_stats()
-        doc.meta["glossary"] = self.glossary.name
-        doc.meta["glossary_version"] = self.glossary.version
+            doc.run.model["servers"] = self.engine_stats()
+        doc.run.glossary = self.glossary.name
+        doc.run.glossary_version = self.glossary.version
         from .memory import memory_label
 
-        doc.meta["memory"] = memory_label(self.options.memory)  # never a password
+        doc.run.memory = memory_label(self.options.memory)  # never a password
 
     def run(self, path: Path) -> RunResult:
         path = Path(path)

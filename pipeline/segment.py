@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from .cjk import HAN, HAN_RE, has_chinese
-from .model import Block, Document, Segment
+from .document import Block, Document, Segment
 
 # HAN, HAN_RE and has_chinese live in pipeline.cjk; imported from here by older code.
 __all__ = ["HAN", "HAN_RE", "has_chinese"]

@@ -22,8 +22,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .document import Document, Origin, Protected, Segment, Severity, TranslationPath
 from .errors import EngineError
-from .model import Document, Origin, Protected, Segment, Severity, TranslationPath
 from .protect import missing_spans, repair
 from .segment import has_chinese
 
@@ -256,7 +256,7 @@ def _accept(seg: Segment, english: str, path: TranslationPath) -> None:
     # names keep their case.
     if english[0].islower() and not (len(english) > 1 and english[1].isupper()):
         english = english[0].upper() + english[1:]
-    english = seg.meta.get("marker", "") + english
+    english = seg.list_marker + english
     seg.mt = english
     seg.target = english
     seg.origin = Origin.MACHINE

@@ -84,7 +84,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         with zipfile.ZipFile(out) as zf:  # what was left of Strict names and macros
             leftovers = sorted({n for n in zf.namelist() if "vba" in n.lower()} |
                                {n for n in zf.namelist() if b"purl.oclc.org/ooxml" in zf.read(n)})
-        outcome[_rel(path)] = ("read", acc, wrong, len(doc.blocks), doc.meta["format"], leftovers)
+        outcome[_rel(path)] = ("read", acc, wrong, len(doc.blocks), doc.run.format, leftovers)
     return outcome
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.document import Block, Document, Segment, Severity
 from pipeline.grammar import (
     BackendUnavailable,
     GrammarStep,
@@ -27,7 +28,6 @@ from pipeline.grammar import (
     polish_text,
     utf16_to_index,
 )
-from pipeline.model import Block, Document, Segment, Severity
 
 
 def _match(text: str, word: str, repl: str, rule: str, issue: str, cat: str) -> dict:

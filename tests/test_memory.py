@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.document import Block, Document, Origin, Segment, Severity
 from pipeline.errors import InputError
 from pipeline.memory import MemoryEntry, MemoryStep, TranslationMemory, normalize, remember
-from pipeline.model import Block, Document, Origin, Segment, Severity
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -320,20 +320,20 @@ def test_memory_step_exact_fuzzy_and_untouched(tm: TranslationMemory) -> None:
     exact_m, exact_r, fuzzy, fresh, skipped = doc.segments
     assert exact_m.target == "We refunded the buyer in full."
     assert exact_m.origin is Origin.MEMORY_EXACT
-    assert exact_m.meta["memory"]["origin"] == "machine"
+    assert exact_m.memory.origin == "machine"
     assert exact_m.mt is None  # not engine output
     assert exact_r.origin is Origin.MEMORY_EXACT
-    assert exact_r.meta["memory"]["origin"] == "reviewed"
+    assert exact_r.memory.origin == "reviewed"
     assert fuzzy.target is None and fuzzy.origin is Origin.NONE
     [note] = fuzzy.notes
     assert (note.code, note.severity, note.step) == ("memory-fuzzy", Severity.INFO, "memory")
     assert "We refunded the buyer in full." in note.message
     assert "我们已经退还了买家的全部货款。" in note.message
     assert "%" in note.message
-    assert fuzzy.meta["fuzzy"][0]["score"] >= 0.75
-    assert fresh.target is None and not fresh.notes and "fuzzy" not in fresh.meta
+    assert fuzzy.fuzzy[0].score >= 0.75
+    assert fresh.target is None and not fresh.notes and not fresh.fuzzy
     assert skipped.target is None and not skipped.notes
-    assert doc.meta["memory_hits"] == {"exact": 2, "fuzzy": 1}
+    assert doc.run.memory_hits == {"exact": 2, "fuzzy": 1}
     # Reuse is counted.
     assert tm.lookup("我们已经更换了供应商。").uses == 1
 
@@ -347,7 +347,7 @@ def test_memory_step_other_model_is_a_suggestion(tm: TranslationMemory) -> None:
         assert seg.target is None and seg.origin is Origin.NONE
         [note] = seg.notes
         assert note.code == "memory-fuzzy" and "another model" in note.message
-        assert seg.meta["fuzzy"][0]["score"] == 1.0 and seg.meta["fuzzy"][0]["stale"]
+        assert seg.fuzzy[0].score == 1.0 and seg.fuzzy[0].stale
 
 
 def test_memory_step_leaves_existing_targets(tm: TranslationMemory) -> None:

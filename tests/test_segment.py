@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import Block, Document
+from pipeline.document import Block, Document
 from pipeline.segment import has_chinese, segment_block, segment_document, split_spans
 
 

@@ -50,8 +50,8 @@ def qa(
 def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
            builtin_glossary: bool = True) -> dict[str, Any]:
     from ..cjk import has_chinese
+    from ..document import Block, Document, Origin, Segment
     from ..docx.review_reader import read_review
-    from ..model import Block, Document, Origin, Segment
     from ..qa import QAStep, summarize
 
     data = read_review(review)
@@ -72,7 +72,7 @@ def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
                       translatable=translatable,
                       target=row.english if translatable else None,
                       origin=Origin.REVIEWED if translatable else Origin.NONE,
-                      meta={"row": row.row})
+                      row=row.row)
         if not translatable and row.english != row.source:
             seg.target = row.english  # a passthrough row the reviewer edited
         block.segments.append(seg)
@@ -86,7 +86,7 @@ def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
     QAStep(glossary=glossary, checks=checks)(doc)
     findings = [{"id": "", "row": None, **n.to_dict()} for n in doc.notes]
     for seg in doc.segments:
-        findings.extend({"id": seg.id, "row": seg.meta.get("row"), **n.to_dict()}
+        findings.extend({"id": seg.id, "row": seg.row, **n.to_dict()}
                         for n in seg.notes)
     return {"review": str(review), "source": str(source_path), "rows": len(data.rows),
             "warnings": data.warnings, "counts": summarize(doc), "findings": findings}

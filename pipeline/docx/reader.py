@@ -28,8 +28,8 @@ from typing import Any
 from docx.styles import BabelFish
 from lxml import etree
 
+from ..document import Block, Document, Note, RunInfo, Severity
 from ..errors import InputError
-from ..model import Block, Document, Note, Severity
 from .convert import Source, load_source
 from .ooxml import (
     M_OMATH,
@@ -552,8 +552,6 @@ def read_docx(path: Path) -> Document:
 def _read(pkg: Package) -> Document:
     styles = pkg.style_names()
     blocks: list[Block] = []
-    numbered: dict[str, int] = {}
-    story_counts: Counter[str] = Counter()
     empty = 0
     parts: list[str] = []
     for ref in walk(pkg):
@@ -564,21 +562,9 @@ def _read(pkg: Package) -> Document:
             continue
         blocks.append(Block(id=ref.id, story=ref.story, text=text,
                             style=paragraph_style(ref.p, styles)))
-        story_counts[ref.story] += 1
-        level = numbering_level(ref.p)
-        if level is not None:
-            numbered[ref.id] = level
-    _hf, unref = header_footer_parts(pkg)
-    meta: dict[str, Any] = {
-        # What the user's file is: docx, dotx, strict, docm, dotm, doc, wps or rtf.
-        "format": pkg.source.format,
-        "stories": dict(story_counts),
-        "numbered": numbered,  # block id -> list level, for list items
-        "empty_paragraphs": empty,
-        "untouched": untouched_counts(pkg, parts),
-        "unreferenced_parts": unref,
-    }
-    doc = Document(path=pkg.path, blocks=blocks, meta=meta)
+    doc = Document(path=pkg.path, blocks=blocks, run=RunInfo(
+        format=pkg.source.format, empty_paragraphs=empty,
+        untouched=untouched_counts(pkg, parts)))
     if pkg.source.note:
         # Said on screen, at the top of the review document and in the report.
         severity = Severity.INFO if pkg.source.format == "strict" else Severity.WARNING
@@ -666,7 +652,7 @@ def account(path: Path) -> dict[str, Any]:
             "skipped_chars": dict(skipped),
             "lost": lost,
             "double": double,
-            "untouched": doc.meta["untouched"],
+            "untouched": doc.run.untouched,
             "fallback_mismatch": mismatch,
             "ok": not lost and not double and total == in_blocks + sum(skipped.values()),
         }

@@ -11,7 +11,7 @@ Placing the English in the runs (see :func:`place_text`):
     segment, when the segment lay within one formatting (a bold sentence stays bold, a
     hyperlinked sentence stays a link);
   * a segment that mixed formattings (a bold word inside a sentence) goes into the run
-    with most of its text, and the block id is listed in doc.meta["formatting_dropped"].
+    with most of its text, and the block id is listed in doc.run.formatting_dropped.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pathlib import Path
 from lxml import etree
 
 from ..cjk import HAN_RE
+from ..document import Block, Document, Segment
 from ..errors import InputError, OutputError
 from ..fileio import atomic_write
-from ..model import Block, Document, Segment
 from .convert import load_source
 from .ooxml import W_BR, W_R, W_RPR, W_T, W_TAB, XML_SPACE, W, w
 from .reader import Package, ParaRef, Piece, Pieces, paragraph_pieces, walk
@@ -339,7 +339,7 @@ def _serialize(root: etree._Element) -> bytes:
 def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
     """Write the English DOCX for ``doc`` to ``out_path`` atomically; returns the path.
 
-    Only blocks with ``block.changed`` are rewritten. ``doc.meta["formatting_dropped"]``
+    Only blocks with ``block.changed`` are rewritten. ``doc.run.formatting_dropped``
     lists the blocks whose inline formatting could not be placed on the English.
     """
     src = Path(doc.path)
@@ -398,6 +398,6 @@ def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
             atomic_write(out_path, write, force=force)
         except OSError as exc:
             raise OutputError(f"cannot write {out_path}: {exc.strerror or exc}") from None
-    doc.meta["formatting_dropped"] = dropped
-    doc.meta["fields_unplaced"] = unplaced
+    doc.run.formatting_dropped = dropped
+    doc.run.fields_unplaced = unplaced
     return out_path

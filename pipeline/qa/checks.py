@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..cjk import FULLWIDTH_RE, HAN_RE
-from ..model import Severity, TermHit
+from ..document import Severity, TermHit
 from .analysis import PLACEHOLDER_RE, _contains_id, _fmt, analyze
 from .context import (
     _EN_QUOTE_RE,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cjk import HAN
+from ..document import Severity, TermHit
 from ..errors import InputError
-from ..model import Severity, TermHit
 
 # --------------------------------------------------------------------------------------
 # Character classes

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..model import Document, Note, Severity
+from ..document import Document, Note, Severity
 from .quantities import MONTHS, month_alternation
 
 STEP = "qa"

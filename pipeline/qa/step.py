@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..model import Document, Note, Severity
+from ..document import Document, Note, Severity
 from .checks import GrammarReport  # importing checks registers them in CHECKS
 from .context import CHECKS, Check, QAContext, get_checks
 
