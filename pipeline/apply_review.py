@@ -39,6 +39,7 @@ from .document import Document, Origin, Segment, Severity
 from .docx.review_reader import REVIEWER_STATUSES, ReviewData, ReviewRow, read_review
 from .errors import InputError
 from .fileio import atomic_write_text
+from .steps import run_steps
 
 APPLY_VERSION = 1
 REVIEW_SUFFIX = ".review"
@@ -394,7 +395,8 @@ def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
     return result
 
 
-_KNOWN = {o.value for o in Origin}
+# Statuses the review writer writes; "memory-fuzzy" was an origin older versions listed.
+_KNOWN = {o.value for o in Origin} | {"memory-fuzzy"}
 
 
 def _fp(source: str) -> str:
@@ -404,13 +406,9 @@ def _fp(source: str) -> str:
 
 
 def _run_qa(doc: Document, glossaries: list[Path] | None, builtin: bool = True) -> None:
+    from .glossary import load_glossaries
     from .qa import QAStep
 
-    glossary = None
-    try:
-        from .glossary import load_glossaries
-    except ImportError:  # a partial install: QA without glossary checks
-        load_glossaries = None  # type: ignore[assignment]
-    if load_glossaries is not None and (glossaries or builtin):
-        glossary = load_glossaries(list(glossaries or []), builtin=builtin)
-    QAStep(glossary=glossary)(doc)
+    glossary = load_glossaries(list(glossaries or []), builtin=builtin) \
+        if glossaries or builtin else None
+    run_steps(doc, [QAStep(glossary=glossary)])

@@ -442,26 +442,19 @@ def _prepare_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_J
 
 def _translate_all(main: Pipeline, ready: list[_Job], progress: Progress,
                    result: BatchResult) -> None:
-    from .translate import translate_segments
-
     docs = [j.doc for j in ready if j.doc is not None]
     if not any(s.translatable and s.target is None for d in docs for s in d.segments):
         return  # everything came from memory: do not even load the engine
-    t0 = time.perf_counter()
-    try:
+    try:  # the runner's translate: one engine call, its time shared out by segment count
         engine = _SlicedEngine(main.engine, progress, result.sent)
-        result.engine_inputs += translate_segments(engine, [s for d in docs for s in d.segments])
+        result.engine_inputs += main.translate(docs, engine=engine)
     except Exception as exc:  # the engine itself failed: every document of this pass fails
         for job in ready:
             job.result = DocResult(job.rel, "failed", reason=f"translation failed: {_reason(exc)}")
         return
-    elapsed = time.perf_counter() - t0
-    total = sum(len(d.segments) for d in docs) or 1
-    for job in ready:  # share the pass's time out by segment count
-        share = elapsed * len(job.doc.segments) / total if job.doc else 0.0
-        job.seconds += share
+    for job in ready:
         if job.doc is not None:
-            job.doc.run.timings["translate"] = round(share, 4)
+            job.seconds += job.doc.run.timings["translate"]
 
 
 def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Job],

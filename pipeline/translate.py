@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .document import Document, Origin, Protected, Segment, Severity, TranslationPath
+from .cjk import has_chinese
+from .document import Origin, Protected, Segment, Severity, TranslationPath
 from .errors import EngineError
 from .protect import missing_spans, repair
-from .segment import has_chinese
 
 _ASCII_PUNCT = str.maketrans({"，": ",", "。": ".", "；": ";", "：": ":", "！": "!", "？": "?",
                               "（": "(", "）": ")", "、": ",", "“": '"', "”": '"'})
@@ -268,14 +268,3 @@ def whole_share(segments: Iterable[Segment]) -> tuple[int, int]:
     paths = [s.path for s in segments if s.path is not TranslationPath.NONE]
     whole = sum(1 for p in paths if p in (TranslationPath.WHOLE, TranslationPath.WHOLE_REPAIRED))
     return whole, len(paths)
-
-
-class TranslateStep:
-    name = "translate"
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-
-    def __call__(self, doc: Document) -> Document:
-        translate_segments(self.engine, doc.segments)
-        return doc

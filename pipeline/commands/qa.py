@@ -52,7 +52,9 @@ def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
     from ..cjk import has_chinese
     from ..document import Block, Document, Origin, Segment
     from ..docx.review_reader import read_review
+    from ..glossary import load_glossaries
     from ..qa import QAStep, summarize
+    from ..steps import run_steps
 
     data = read_review(review)
     source_path = data.source_path or Path(review)
@@ -76,14 +78,9 @@ def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
         if not translatable and row.english != row.source:
             seg.target = row.english  # a passthrough row the reviewer edited
         block.segments.append(seg)
-    glossary = None
-    try:
-        from ..glossary import load_glossaries
-    except ImportError:  # a partial install: no term checks
-        load_glossaries = None  # type: ignore[assignment]
-    if load_glossaries is not None and (glossaries or builtin_glossary):
-        glossary = load_glossaries(glossaries, builtin=builtin_glossary)
-    QAStep(glossary=glossary, checks=checks)(doc)
+    glossary = load_glossaries(glossaries, builtin=builtin_glossary) \
+        if glossaries or builtin_glossary else None
+    run_steps(doc, [QAStep(glossary=glossary, checks=checks)])
     findings = [{"id": "", "row": None, **n.to_dict()} for n in doc.notes]
     for seg in doc.segments:
         findings.extend({"id": seg.id, "row": seg.row, **n.to_dict()}
