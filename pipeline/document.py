@@ -212,20 +212,29 @@ class Block:
         """True when some segment has English: only then is the paragraph rewritten."""
         return any(s.target is not None and s.target != s.source for s in self.segments)
 
-    def target_text(self) -> str:
-        """The block's English: segment texts joined with their original gaps.
+    def target_units(self) -> list[str]:
+        """The English of each segment with the gap before it (the tail on the last one):
+        what the DOCX writer places run by run. ``"".join`` of them is ``target_text``.
 
         Chinese sentences have no space between them; English ones need one.
         """
-        parts: list[str] = []
+        units: list[str] = []
         prev: Segment | None = None
         for seg in self.segments:
             gap = seg.gap_before
             if prev is not None and gap == "" and prev.target is not None and seg.target is not None:
                 gap = " "
-            parts.append(gap + seg.text)
+            units.append(gap + seg.text)
             prev = seg
-        return "".join(parts) + self.tail
+        if units:
+            units[-1] += self.tail
+        else:
+            units.append(self.tail)
+        return units
+
+    def target_text(self) -> str:
+        """The block's English: segment texts joined with their original gaps."""
+        return "".join(self.target_units())
 
 
 @dataclass

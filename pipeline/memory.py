@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .cjk import CJK_WIDE
 from .document import Document, MemoryHit, Note, Origin, Severity
 from .errors import InputError
 
@@ -133,8 +134,7 @@ _MIGRATIONS = {"1": _MIGRATE_1_TO_2, "2": _MIGRATE_2_TO_3}
 
 # A space next to a CJK character or CJK punctuation carries no meaning in Chinese
 # (stray spaces from Word/PDF copy-paste); a space between Latin words does.
-_CJK = "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-_CJK_SPACE = re.compile(f"(?<=[{_CJK}]) | (?=[{_CJK}])")
+_CJK_SPACE = re.compile(f"(?<=[{CJK_WIDE}]) | (?=[{CJK_WIDE}])")
 
 
 def normalize(text: str) -> str:

@@ -23,14 +23,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .cjk import HAN as HAN_CLASS
 from .document import Document, Protected, Segment
-from .segment import HAN as HAN_CLASS
+from .quantities import CN_SCALES, MONTHS
 
 if TYPE_CHECKING:
     from .glossary import Glossary
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"]
+_MONTHS = [m.capitalize() for m in MONTHS]
 
 _NUM = r"\d+(?:[.,]\d+)*"
 EMOJI = "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]"
@@ -93,7 +93,7 @@ def render_number(text: str) -> str:
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s?([万亿])", text)
     if not m:
         return text
-    value = float(m.group(1)) * (10_000 if m.group(2) == "万" else 100_000_000)
+    value = float(m.group(1)) * CN_SCALES[m.group(2)]
     return _format_number(value)
 
 
@@ -175,7 +175,7 @@ def number_value(text: str) -> float | None:
     except ValueError:
         return None
     if m.group(2):
-        value *= 10_000 if m.group(2) == "万" else 100_000_000
+        value *= CN_SCALES[m.group(2)]
     return round(value, 6)
 
 

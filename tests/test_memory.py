@@ -95,7 +95,9 @@ def test_fuzzy_is_fast_with_many_entries(tmp_path: Path) -> None:
             found = tm.fuzzy(query)
         per_query = (time.perf_counter() - start) / 20
         assert found and found[0].key == probe
-        assert per_query < 0.25, f"fuzzy took {per_query:.3f}s per query"
+        # A generous bound that holds on a busy machine (the speed itself is measured by
+        # bench/memory_lookup.py): it only catches a lookup that has lost its index.
+        assert per_query < 2.0, f"fuzzy took {per_query:.3f}s per query"
 
 
 def test_reviewed_wins_over_machine(tm: TranslationMemory) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..cjk import HAN_RE
-from ..document import Block, Document, Segment
+from ..document import Block, Document
 from ..errors import InputError, OutputError
 from ..fileio import atomic_write
 from .convert import load_source
@@ -106,23 +106,6 @@ def _groups(pieces: Sequence[Piece]) -> list[_RunGroup]:
         pos += len(piece.text)
         groups[-1].end = pos
     return groups
-
-
-def target_units(block: Block) -> list[str]:
-    """The English of each segment with its gap, exactly as Block.target_text joins them."""
-    units: list[str] = []
-    prev: Segment | None = None
-    for seg in block.segments:
-        gap = seg.gap_before
-        if prev is not None and gap == "" and prev.target is not None and seg.target is not None:
-            gap = " "
-        units.append(gap + seg.text)
-        prev = seg
-    if units:
-        units[-1] += block.tail
-    else:
-        units.append(block.tail)
-    return units
 
 
 def _dominant(groups: Sequence[_RunGroup], s: int, e: int) -> int:
@@ -228,7 +211,7 @@ def plan(pieces: Sequence[Piece], block: Block, source_text: str) -> Plan:
         visible = [i for i, g in enumerate(groups) if g.text.strip()]
         out.texts[next((i for i in visible if i not in in_field), visible[0] if visible else 0)] = target
         return out
-    units = target_units(block)
+    units = block.target_units()
     aligned = bool(block.segments) and block.rebuilt_source() == source_text
     if not aligned:
         out.texts[_dominant(groups, 0, len(source_text))] = target

@@ -25,10 +25,10 @@ Modules: ``quantities`` (number / date / time / 万亿 parsing), ``analysis`` (`
 """
 
 from ..cjk import HAN_RE
+from ..quantities import parse_chinese_int, parse_english_words
 from .analysis import analyze
 from .checks import clause_counts, length_ratio
 from .context import CHECKS, Check, QAContext, check_names, get_checks
-from .quantities import parse_chinese_int, parse_english_words
 from .step import QAStep, run_checks, summarize
 
 __all__ = ["CHECKS", "HAN_RE", "Check", "QAContext", "QAStep", "analyze", "check_names",

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..document import Document, Note, Severity
-from .quantities import MONTHS, month_alternation
+from ..quantities import MONTHS, month_alternation
 
 STEP = "qa"
 MAX_EXAMPLES = 3
