@@ -197,7 +197,7 @@ class Segment:
 class Block:
     """A paragraph-like unit of the input at a stable location."""
 
-    id: str  # e.g. "body/p3", "body/t0.r1.c2/p0", "header1/p0", "footnote2/p0"
+    id: str  # e.g. "body/p3", "body/t0/r1/c2/p0", "header:default:s0/p0", "footnote:1/p0"
     story: str  # "body", "table", "header", "footer", "footnote", "endnote", "comment", "textbox"
     text: str
     style: str = ""  # paragraph style name ("Heading 1", "List Number"...)
