@@ -19,7 +19,7 @@ Term checks use :meth:`pipeline.glossary.Glossary.term_problems`, the same logic
 glossary step (word forms, ``allowed`` alternatives). The grammar check (Harper, report
 only) runs on reviewed English; machine English has been through the grammar step.
 
-Modules: ``quantities`` (number / date / time / 万亿 parsing), ``analysis`` (``analyze``),
+Modules: ``analysis`` (``analyze``),
 ``context`` (constants, ``QAContext``, the registry), ``checks`` (the named checks),
 ``step`` (``run_checks``, ``QAStep``, ``summarize``), ``poa`` (document-level checks).
 """
