@@ -274,16 +274,14 @@ def _terms(source: str, ctx: QAContext) -> list[TermHit]:
 
 
 def _glossary(ctx: QAContext) -> Glossary:
-    if ctx.glossary is not None:
-        return ctx.glossary
-    from ..glossary import Glossary
-
-    return _empty_glossary(Glossary)
+    return ctx.glossary if ctx.glossary is not None else _empty_glossary()
 
 
 @lru_cache(maxsize=1)
-def _empty_glossary(cls: Any) -> Any:
-    return cls([], "none")
+def _empty_glossary() -> Glossary:
+    from ..glossary import Glossary
+
+    return Glossary([], "none")
 
 
 def _term_problems(source: str, target: str, ctx: QAContext) -> list[Any]:
