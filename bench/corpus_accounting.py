@@ -21,7 +21,8 @@ import docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.docx.reader import account, read_docx  # noqa: E402
+from pipeline.docx.audit import account  # noqa: E402
+from pipeline.docx.reader import read_docx  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 
 

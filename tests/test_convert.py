@@ -23,8 +23,9 @@ import pytest
 from docx_factory import build_simple, fake_translate
 
 from pipeline.batch import discover
+from pipeline.docx.audit import account
 from pipeline.docx.convert import convert_with_soffice, find_soffice, load_source
-from pipeline.docx.reader import account, read_docx
+from pipeline.docx.reader import read_docx
 from pipeline.docx.safety import KIND_RTF, OLE2_MAGIC
 from pipeline.docx.writer import write_docx
 from pipeline.errors import InputError

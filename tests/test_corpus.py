@@ -15,8 +15,9 @@ import docx
 import pytest
 from docx_factory import fake_translate
 
+from pipeline.docx.audit import account
 from pipeline.docx.convert import find_soffice
-from pipeline.docx.reader import account, read_docx
+from pipeline.docx.reader import read_docx
 from pipeline.docx.writer import write_docx
 from pipeline.errors import PipelineError
 from pipeline.segment import segment_document

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from pipeline.document import Block, Segment
+from pipeline.docx.audit import account
 from pipeline.docx.reader import (
     W_T,
     Package,
-    account,
     paragraph_pieces,
     read_docx,
     walk,
