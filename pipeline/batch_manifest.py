@@ -123,5 +123,8 @@ def _clear_stale_tmp(outputs: Iterable[Path]) -> None:
     """Remove temporary files a killed earlier run left next to these outputs."""
     for out in outputs:
         if out.parent.is_dir():
-            for tmp in out.parent.glob(f".{out.name}.*.tmp"):
-                tmp.unlink(missing_ok=True)
+            # ".NAME.x.tmp" (a staged output) and "..NAME.x.tmp.y.tmp" (the temporary
+            # file of a writer that was writing that staged output when the run died).
+            for pattern in (f".{out.name}.*.tmp", f"..{out.name}.*.tmp.*.tmp"):
+                for tmp in out.parent.glob(pattern):
+                    tmp.unlink(missing_ok=True)
