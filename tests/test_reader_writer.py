@@ -20,8 +20,8 @@ from lxml import etree
 
 from pipeline.document import Block, Segment
 from pipeline.docx.audit import account
+from pipeline.docx.ooxml import W_T
 from pipeline.docx.reader import (
-    W_T,
     Package,
     paragraph_pieces,
     read_docx,

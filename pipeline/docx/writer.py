@@ -31,7 +31,8 @@ from ..errors import InputError, OutputError
 from ..fileio import atomic_write
 from .convert import load_source
 from .ooxml import W_BR, W_R, W_RPR, W_T, W_TAB, XML_SPACE, W, w
-from .reader import Package, ParaRef, Piece, Pieces, paragraph_pieces, walk
+from .pieces import Piece, Pieces, paragraph_pieces
+from .reader import Package, ParaRef, walk
 from .safety import DOCX_MAIN, DOTX_MAIN
 
 # rPr children that do not change how English looks (language tags, East Asian font
