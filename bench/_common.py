@@ -82,7 +82,8 @@ def benchmark_paragraphs(n_segments: int, join: int = 1) -> list[list[str]]:
     unique and the pipeline's de-duplication cannot make it look faster than it is.
     ``join`` > 1 glues that many full sentences into one (longer-sentence documents).
     """
-    from pipeline.segment import has_chinese, split_spans
+    from pipeline.cjk import has_chinese
+    from pipeline.segment import split_spans
 
     _, lines = text_source()
     sentences: list[str] = []

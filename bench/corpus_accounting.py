@@ -21,7 +21,8 @@ import docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.docx.reader import account, read_docx  # noqa: E402
+from pipeline.docx.audit import account  # noqa: E402
+from pipeline.docx.reader import read_docx  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 
 
@@ -86,11 +87,11 @@ def main(corpus: Path) -> int:
             tracebacks.append(f"{path.name}: {type(exc).__name__}: {exc}")
             continue
         opened += 1
-        formats[doc.meta["format"]] += 1
+        formats[doc.run.format] += 1
         blocks += len(doc.blocks)
         stories.update(acc["per_story"])
         skipped.update(acc["skipped_chars"])
-        untouched.update(doc.meta["untouched"])
+        untouched.update(doc.run.untouched)
         total_chars += acc["total_chars"]
         block_chars += acc["in_blocks_chars"]
         if acc["lost"] or acc["double"]:

@@ -123,7 +123,7 @@ def polish_lines(lines: list[str], step: Any) -> tuple[list[str], collections.Co
                                                         collections.Counter[str]]:
     """Each line through `pipeline polish`'s own functions; returns the polished lines and
     the counts of automatic edits (by rule) and of notes (by code)."""
-    from pipeline.model import Block, Document
+    from pipeline.document import Block, Document
     from pipeline.polish import polish_document, segment_english
 
     doc = Document(path=Path("jfleg.txt"), meta={"format": "txt"})

@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                          "demo corpus; the document's segments when the file is absent)")
     a = ap.parse_args(argv)
 
+    from pipeline.document import Segment
     from pipeline.engine import get_engine
-    from pipeline.model import Segment
     from pipeline.packages import demo_model, info_from_folder
     from pipeline.protect import ProtectStep, missing_spans
     from pipeline.runner import Pipeline, RunOptions
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _doc(segments):
-    from pipeline.model import Block, Document
+    from pipeline.document import Block, Document
 
     return Document(path=Path("bench.docx"),
                     blocks=[Block(id="b", story="body", text="", segments=segments)])

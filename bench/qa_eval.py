@@ -82,7 +82,7 @@ def eval_glossary(folder: Path = EVAL_DIR) -> Any:
 
 def build_document(appeal_id: str, pairs: list[tuple[str, str]]) -> Any:
     """A Document of reviewed segments, one paragraph per pair (as `pipeline qa` builds)."""
-    from pipeline.model import Block, Document, Origin, Segment
+    from pipeline.document import Block, Document, Origin, Segment
 
     doc = Document(Path(f"{appeal_id}.docx"))
     for i, (zh, en) in enumerate(pairs):

@@ -11,7 +11,7 @@ then runs the pipeline's own ``Pipeline.run`` (read, segment, [memory], protect,
 translate, glossary, grammar, QA, write) several times on it: the first run is cold
 (the model is loaded inside the translate step, as in a one-off `pipeline run`), the
 later ones warm (the same Pipeline, as in `pipeline batch`). Step times come from the
-report JSON's ``timings_s``; "write" is taken from ``doc.meta["timings"]`` because the
+report JSON's ``timings_s``; "write" is taken from ``doc.run.timings`` because the
 report is written inside that step (so its own timings lack it).
 
 With the stand-in model (random weights) the output length is fixed at --out-tokens
@@ -94,7 +94,7 @@ def worker_main(cfg: dict[str, Any]) -> None:
             wall = time.perf_counter() - t
             report = json.loads(result.outputs["report"].read_text(encoding="utf-8"))
             steps = dict(report.get("timings_s", {}))
-            meta_t = result.doc.meta.get("timings", {})
+            meta_t = result.doc.run.timings
             write_in_report = "write" in steps
             if not write_in_report and "write" in meta_t:
                 steps["write"] = meta_t["write"]
@@ -196,7 +196,7 @@ def main() -> None:
           f"({ref[slowest]:.3f} s); cold translate includes loading the model")
     if not cold["write_in_report"]:
         print("  note: the report JSON's timings_s has no 'write' (the report is written inside "
-              "that step); taken from doc.meta['timings']")
+              "that step); taken from doc.run.timings")
 
 
 if __name__ == "__main__":

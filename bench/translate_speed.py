@@ -107,8 +107,8 @@ def _decoding(cfg: dict[str, Any]) -> dict[str, int]:
 
 
 def worker_pipeline(cfg: dict[str, Any], paras: list[list[str]]) -> dict[str, Any]:
+    from pipeline.document import Origin, Segment
     from pipeline.engine import Engine, EngineSettings
-    from pipeline.model import Origin, Segment
     from pipeline.packages import info_from_folder
     from pipeline.translate import translate_segments
 

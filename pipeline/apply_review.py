@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .document import Document, Origin, Segment, Severity
 from .docx.review_reader import REVIEWER_STATUSES, ReviewData, ReviewRow, read_review
 from .errors import InputError
 from .fileio import atomic_write_text
-from .model import Document, Origin, Segment, Severity
+from .steps import run_steps
 
 APPLY_VERSION = 1
 REVIEW_SUFFIX = ".review"
@@ -306,7 +307,7 @@ def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
             segment_english(block)
     else:
         segment_document(doc)
-    doc.meta["source_sha256"] = sha256_file(src)
+    doc.run.source_sha256 = sha256_file(src)
     stem = source_stem(review_path, {"source_path": str(src)})
     report_suffix = ".polished.report.json" if polish else ".report.json"
     baseline = _load_baseline(review_path, [source_stem(review_path, data.metadata),
@@ -370,7 +371,6 @@ def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
                        for c in data.comments]
 
     _run_qa(doc, glossaries, builtin_glossary)
-    doc.meta["review"] = {"path": str(review_path), "applied": len(result.applied)}
 
     folder = Path(out_dir) if out_dir is not None else review_path.parent
     english_path = folder / f"{stem}{'.polished.docx' if polish else '.en.docx'}"
@@ -395,7 +395,8 @@ def _apply(review_path: Path, data: ReviewData, tm: Any, source: Path | None,
     return result
 
 
-_KNOWN = {o.value for o in Origin}
+# Statuses the review writer writes; "memory-fuzzy" was an origin older versions listed.
+_KNOWN = {o.value for o in Origin} | {"memory-fuzzy"}
 
 
 def _fp(source: str) -> str:
@@ -405,13 +406,9 @@ def _fp(source: str) -> str:
 
 
 def _run_qa(doc: Document, glossaries: list[Path] | None, builtin: bool = True) -> None:
+    from .glossary import load_glossaries
     from .qa import QAStep
 
-    glossary = None
-    try:
-        from .glossary import load_glossaries
-    except ImportError:  # a partial install: QA without glossary checks
-        load_glossaries = None  # type: ignore[assignment]
-    if load_glossaries is not None and (glossaries or builtin):
-        glossary = load_glossaries(list(glossaries or []), builtin=builtin)
-    QAStep(glossary=glossary)(doc)
+    glossary = load_glossaries(list(glossaries or []), builtin=builtin) \
+        if glossaries or builtin else None
+    run_steps(doc, [QAStep(glossary=glossary)])

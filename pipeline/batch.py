@@ -34,23 +34,26 @@ used from the main thread.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from .batch_manifest import (  # noqa: F401  (MANIFEST, read_manifest: public names)
+    MANIFEST,
+    _clear_stale_tmp,
+    _hash,
+    _Manifest,
+    _protected,
+    read_manifest,
+)
+from .document import Document, Origin
 from .errors import InputError, PipelineError
-from .fileio import atomic_write_text
-from .model import Document, Origin
-from .runner import OUTPUT_SUFFIXES, Pipeline, RunOptions, sha256_file
+from .runner import Pipeline, RunOptions, sha256_file
 
-MANIFEST = ".pipeline-batch.json"
-MANIFEST_VERSION = 1
 LIBRARY_DIR = ".pipeline"  # SRC_DIR/.pipeline/memory.sqlite: the memory lives with the library
 TRANSLATE_SLICE = 128  # sentences per engine call inside the one translate pass
 
@@ -174,70 +177,6 @@ def _reason(exc: BaseException, path: Path | None = None) -> str:
     if path is not None and text.startswith(f"{path}: "):
         text = text[len(f"{path}: "):]
     return " ".join(text.split()) or type(exc).__name__
-
-
-def read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
-    """The finished documents recorded in ``out_dir``: the manifest plus its journal."""
-    return _Manifest(out_dir).docs
-
-
-class _Manifest:
-    """The resume record.
-
-    Each finished document is appended as one JSON line to ``MANIFEST + "l"`` (flushed
-    and fsynced: O(1) per document, where rewriting a whole manifest per document
-    would be quadratic on a big library); the journal is folded into ``MANIFEST``
-    (written atomically) at the start and end of every run. A torn last line from a
-    kill is ignored: that document simply counts as not done.
-    """
-
-    def __init__(self, out_dir: Path) -> None:
-        self.path = Path(out_dir) / MANIFEST
-        self.journal = self.path.with_name(MANIFEST + "l")
-        self._lock = threading.Lock()
-        self.docs: dict[str, dict[str, Any]] = {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("version") == MANIFEST_VERSION and isinstance(data.get("documents"), dict):
-                self.docs = data["documents"]
-        except (OSError, ValueError, AttributeError):
-            pass  # missing or damaged: everything counts as not done
-        try:
-            lines = self.journal.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            lines = []
-        for line in lines:
-            try:
-                item = json.loads(line)
-                self.docs[item["file"]] = item["entry"]
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a kill
-
-    def up_to_date(self, rel: str, sha: str, settings: str, out_dir: Path) -> bool:
-        entry = self.docs.get(rel)
-        return bool(entry and entry.get("status") == "ok" and entry.get("sha256") == sha
-                    and entry.get("settings") == settings
-                    and all((out_dir / p).is_file() for p in entry.get("outputs", {}).values())
-                    and len(entry.get("outputs", {})) == len(OUTPUT_SUFFIXES))
-
-    def record(self, rel: str, entry: dict[str, Any]) -> None:
-        line = json.dumps({"file": rel, "entry": entry}, ensure_ascii=False) + "\n"
-        with self._lock:
-            self.docs[rel] = entry
-            self.journal.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.journal, "a", encoding="utf-8") as f:
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
-
-    def compact(self) -> None:
-        """Fold the journal into the manifest file (atomically), then drop the journal."""
-        with self._lock:
-            if not self.docs and not self.journal.exists():
-                return
-            data = {"version": MANIFEST_VERSION, "documents": dict(sorted(self.docs.items()))}
-            atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-            self.journal.unlink(missing_ok=True)
 
 
 class _SlicedEngine:
@@ -443,26 +382,19 @@ def _prepare_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_J
 
 def _translate_all(main: Pipeline, ready: list[_Job], progress: Progress,
                    result: BatchResult) -> None:
-    from .translate import translate_segments
-
     docs = [j.doc for j in ready if j.doc is not None]
     if not any(s.translatable and s.target is None for d in docs for s in d.segments):
         return  # everything came from memory: do not even load the engine
-    t0 = time.perf_counter()
-    try:
+    try:  # the runner's translate: one engine call, its time shared out by segment count
         engine = _SlicedEngine(main.engine, progress, result.sent)
-        result.engine_inputs += translate_segments(engine, [s for d in docs for s in d.segments])
+        result.engine_inputs += main.translate(docs, engine=engine)
     except Exception as exc:  # the engine itself failed: every document of this pass fails
         for job in ready:
             job.result = DocResult(job.rel, "failed", reason=f"translation failed: {_reason(exc)}")
         return
-    elapsed = time.perf_counter() - t0
-    total = sum(len(d.segments) for d in docs) or 1
-    for job in ready:  # share the pass's time out by segment count
-        share = elapsed * len(job.doc.segments) / total if job.doc else 0.0
-        job.seconds += share
+    for job in ready:
         if job.doc is not None:
-            job.doc.meta.setdefault("timings", {})["translate"] = round(share, 4)
+            job.seconds += job.doc.run.timings["translate"]
 
 
 def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Job],
@@ -485,7 +417,7 @@ def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Jo
         res = DocResult(
             job.rel, "ok", segments=len(doc.segments),
             memory_hits=sum(1 for s in doc.segments if s.origin is Origin.MEMORY_EXACT),
-            fuzzy=sum(1 for s in doc.segments if "fuzzy" in s.meta),
+            fuzzy=sum(1 for s in doc.segments if s.fuzzy),
             machine=sum(1 for s in doc.segments if s.origin is Origin.MACHINE),
             seconds=job.seconds,
             outputs={k: p.relative_to(out_dir).as_posix() for k, p in job.outputs.items()})
@@ -509,46 +441,3 @@ def _finish_all(pool: ThreadPoolExecutor, pipelines: _Pipelines, chunk: list[_Jo
         for fut in futures:  # stop what has not started; running ones finish cleanly
             fut.cancel()
         raise
-
-
-def _hash(path: Path) -> str:
-    try:
-        return sha256_file(path)
-    except OSError:
-        return ""
-
-
-def _protected(outputs: dict[str, Path], entry: dict[str, Any] | None,
-               out_dir: Path) -> tuple[list[tuple[str, str]], list[Path]]:
-    """Which existing outputs must be kept (name, why) and which may be replaced.
-
-    An output may be replaced only when the manifest recorded its sha256 when this batch
-    wrote it and the file is still exactly that: anything else may hold a person's work.
-    """
-    hashes = (entry or {}).get("hashes") or {}
-    recorded = (entry or {}).get("outputs") or {}
-    kept: list[tuple[str, str]] = []
-    ours: list[Path] = []
-    for kind, path in outputs.items():
-        if not path.exists():
-            continue
-        name = path.relative_to(out_dir).as_posix()
-        if path.is_dir():
-            kept.append((name, "is a folder"))
-        elif not hashes.get(kind) or recorded.get(kind) != name:
-            kept.append((name, "was not written by this batch"))
-        elif _hash(path) != hashes[kind]:
-            kept.append((name, "was changed after the batch wrote it"))
-        else:
-            ours.append(path)
-    return kept, ours
-
-
-def _clear_stale_tmp(outputs: Iterable[Path]) -> None:
-    """Remove temporary files a killed earlier run left next to these outputs."""
-    for out in outputs:
-        if out.parent.is_dir():
-            # ".x.en.docx.<hex>.tmp", and the temporary of that temporary: "..x.en.docx..."
-            for pattern in (f".{out.name}.*.tmp", f"..{out.name}.*.tmp"):
-                for tmp in out.parent.glob(pattern):
-                    tmp.unlink(missing_ok=True)

@@ -21,7 +21,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .model import Document, Note, Severity
+from .cjk import has_chinese
+from .document import Document, Note, Severity
 
 TRADITIONAL = "traditional"
 SIMPLIFIED = "simplified"
@@ -79,7 +80,7 @@ def script_counts(text: str) -> tuple[int, int]:
 def detect_script(text: str) -> str:
     """"traditional" when ``text`` has more Traditional-only than Simplified-only
     characters (and at least two), else "simplified"."""
-    if not any("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in text):
+    if not has_chinese(text):
         return SIMPLIFIED
     trad, simp = script_counts(text)
     return TRADITIONAL if trad >= _MIN_TRADITIONAL and trad > simp else SIMPLIFIED

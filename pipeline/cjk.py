@@ -19,6 +19,12 @@ HAN_RE = re.compile(f"[{HAN}]")
 FULLWIDTH = "\uff01-\uff5e\uffe0-\uffe6\u3000-\u3003\u3008-\u301f"
 FULLWIDTH_RE = re.compile(f"[{FULLWIDTH}]")
 
+# Everything written in a CJK script or CJK-width: radicals, CJK punctuation, kana,
+# bopomofo, Han (BMP), compatibility and vertical forms, half/full-width forms. The
+# memory's lookup key drops a space next to any of them (a changed set changes keys).
+CJK_WIDE = ("\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ef\u3400-\u4dbf"
+            "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef")
+
 
 def has_chinese(text: str) -> bool:
     """True when ``text`` has at least one Han character."""

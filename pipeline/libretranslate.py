@@ -35,8 +35,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cjk import has_chinese
 from .errors import EngineError, InputError
-from .segment import has_chinese
 
 SOURCE_CODES = ("zh-Hans", "zh", "zh-CN")  # what LibreTranslate versions call Chinese
 TARGET_CODE = "en"

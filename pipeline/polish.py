@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .cjk import has_chinese
+from .document import Block, Document, Origin, RunInfo
 from .errors import InputError, OutputError
 from .fileio import OutputSet, atomic_write_text, output_path
 from .grammar import GrammarStep, at_sentence_start, polish_texts
-from .model import Block, Document, Origin
-from .segment import fill_segments, has_chinese, trim_spans
+from .segment import fill_segments, trim_spans
+from .steps import FnStep, run_steps, timed
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
 
 SUFFIXES = {
     ".docx": {"polished": ".polished.docx", "review": ".review.docx",
@@ -105,13 +109,9 @@ def segment_english(block: Block) -> Block:
 
 
 # ----------------------------------------------------------------------------- polishing
-def _load_glossary(paths: Sequence[Path], builtin: bool) -> Any:
-    try:
-        from .glossary import load_glossaries
-    except ImportError:
-        if paths:
-            raise InputError("glossary support (pipeline.glossary) is not installed") from None
-        return None
+def _load_glossary(paths: Sequence[Path], builtin: bool) -> Glossary:
+    from .glossary import load_glossaries
+
     return load_glossaries([Path(p) for p in paths], builtin=builtin)
 
 
@@ -129,11 +129,10 @@ def polish_document(doc: Document, step: GrammarStep) -> tuple[int, int]:
         seg.origin = Origin.MACHINE if new != seg.source else Origin.PASSTHROUGH
         n_changes += len(changes)
         n_notes += len(seg.notes)
-    doc.meta["grammar"] = step.describe()
-    doc.meta["mode"] = "polish"
+    doc.run.grammar = step.describe()
     note = step.fallback_note()
     if note is not None:
-        doc.meta["grammar_fallback"] = step.fallback
+        doc.run.grammar_fallback = step.fallback
         doc.notes.append(note)
     return n_changes, n_notes
 
@@ -213,7 +212,7 @@ def _read_text(path: Path) -> tuple[str, bytes, str]:
 def _text_document(path: Path, text: str) -> tuple[Document, list[str]]:
     """One block per non-empty line; returns the document and the split line parts."""
     parts = _LINE_SPLIT.split(text)  # line, sep, line, sep, ..., line
-    doc = Document(path=path, meta={"format": "txt"})
+    doc = Document(path=path, run=RunInfo(format="txt"))
     for i in range(0, len(parts), 2):
         line = parts[i]
         if line.strip():
@@ -243,45 +242,42 @@ def polish_file(path: Path, out_dir: Path | None = None, backend: str = "harper"
     glossary = _load_glossary(glossary_paths, builtin_glossary)
     step = GrammarStep(backend, languagetool_url, glossary)
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    if suffix == ".txt":
-        text, bom, encoding = _read_text(path)
-        doc, parts = _text_document(path, text)
-    else:
-        from .docx.reader import read_docx
+    with timed(timings, "read"):
+        if suffix == ".txt":
+            text, bom, encoding = _read_text(path)
+            doc, parts = _text_document(path, text)
+        else:
+            from .docx.reader import read_docx
 
-        doc = read_docx(path)
-        for block in doc.blocks:
-            segment_english(block)
-    doc.meta["source_sha256"] = sha256_file(path)
-    if glossary is not None:
-        doc.meta["glossary"] = getattr(glossary, "name", "")
-        doc.meta["glossary_version"] = getattr(glossary, "version", "")
-    timings["read"] = round(time.perf_counter() - t0, 4)
-    t0 = time.perf_counter()
-    n_changes, n_notes = polish_document(doc, step)
-    timings["grammar"] = round(time.perf_counter() - t0, 4)
-    doc.meta["timings"] = timings
-    result = PolishResult(path, outputs, doc, str(doc.meta["grammar"]), n_changes, n_notes,
+            doc = read_docx(path)
+            for block in doc.blocks:
+                segment_english(block)
+        doc.run.source_sha256 = sha256_file(path)
+        doc.run.glossary = glossary.name
+        doc.run.glossary_version = glossary.version
+    doc.run.timings = timings
+    counted: list[tuple[int, int]] = []
+    run_steps(doc, [FnStep("grammar", lambda d: counted.append(polish_document(d, step)))])
+    n_changes, n_notes = counted[0]
+    result = PolishResult(path, outputs, doc, str(doc.run.grammar), n_changes, n_notes,
                           fallback=step.fallback, timings=timings)
-    t0 = time.perf_counter()
     # All outputs are staged, then placed together (or none: full disk, a name taken).
     with OutputSet(force=force) as staged:
-        if suffix == ".txt":
-            lines = parts[:]
-            for block in doc.blocks:  # block "lineN" is parts[2 * (N - 1)]
-                lines[(int(block.id.removeprefix("line")) - 1) * 2] = block.target_text()
-            result.lines = len(parts) // 2 + (1 if parts[-1] else 0)
-            data = bom + "".join(lines).encode(encoding)
-            # Bytes, not text mode: line endings and the encoding are kept as they were read.
-            staged.stage(outputs["polished"], lambda p: p.write_bytes(data))
-        else:
-            from .docx.review_writer import write_review
-            from .docx.writer import write_docx
+        with timed(timings, "write"):
+            if suffix == ".txt":
+                lines = parts[:]
+                for block in doc.blocks:  # block "lineN" is parts[2 * (N - 1)]
+                    lines[(int(block.id.removeprefix("line")) - 1) * 2] = block.target_text()
+                result.lines = len(parts) // 2 + (1 if parts[-1] else 0)
+                data = bom + "".join(lines).encode(encoding)
+                # Bytes, not text mode: line endings and the encoding are kept as read.
+                staged.stage(outputs["polished"], lambda p: p.write_bytes(data))
+            else:
+                from .docx.review_writer import write_review
+                from .docx.writer import write_docx
 
-            staged.stage(outputs["polished"], lambda p: write_docx(doc, p, force=True))
-            staged.stage(outputs["review"], lambda p: write_review(doc, p, mode="polish"))
-        timings["write"] = round(time.perf_counter() - t0, 4)
+                staged.stage(outputs["polished"], lambda p: write_docx(doc, p, force=True))
+                staged.stage(outputs["review"], lambda p: write_review(doc, p, mode="polish"))
         staged.stage(outputs["report"], lambda p: atomic_write_text(p, _report(doc, result)))
         staged.commit()
     return result

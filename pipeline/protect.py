@@ -23,14 +23,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .model import Document, Protected, Segment
-from .segment import HAN as HAN_CLASS
+from .cjk import HAN as HAN_CLASS
+from .document import Document, Protected, Segment
+from .quantities import CN_SCALES, MONTHS
 
 if TYPE_CHECKING:
     from .glossary import Glossary
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"]
+_MONTHS = [m.capitalize() for m in MONTHS]
 
 _NUM = r"\d+(?:[.,]\d+)*"
 EMOJI = "[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]"
@@ -93,7 +93,7 @@ def render_number(text: str) -> str:
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s?([万亿])", text)
     if not m:
         return text
-    value = float(m.group(1)) * (10_000 if m.group(2) == "万" else 100_000_000)
+    value = float(m.group(1)) * CN_SCALES[m.group(2)]
     return _format_number(value)
 
 
@@ -175,7 +175,7 @@ def number_value(text: str) -> float | None:
     except ValueError:
         return None
     if m.group(2):
-        value *= 10_000 if m.group(2) == "万" else 100_000_000
+        value *= CN_SCALES[m.group(2)]
     return round(value, 6)
 
 
@@ -394,7 +394,7 @@ class ProtectStep:
         marker = LIST_MARKER_RE.match(body)
         if marker and marker.end() < len(body):
             # "一、根本原因" -> engine sees "根本原因"; the English gets "1. " back in front.
-            seg.meta["marker"] = render_marker(marker)
+            seg.list_marker = render_marker(marker)
             body = body[marker.end():]
         seg.engine_input = body
         seg.protected = protect_spans(body) if self.protect_numbers else []

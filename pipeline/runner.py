@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from .config import ENGINES
+from .document import Document, Note, Severity
 from .engine import EngineSettings
 from .errors import InputError, OutputError
 from .fileio import output_path
-from .model import Document, Note, Severity
+from .steps import FnStep, Step, run_steps, share_time, timed
 
 OUTPUT_SUFFIXES = {"review": ".review.docx", "english": ".en.docx", "report": ".report.json"}
 
@@ -67,26 +68,13 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-class Timer:
-    """Adds the wall time of each step to ``doc.meta["timings"]``."""
-
-    def __init__(self, doc: Document, name: str) -> None:
-        self.doc, self.name = doc, name
-
-    def __enter__(self) -> Timer:
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        timings = self.doc.meta.setdefault("timings", {})
-        timings[self.name] = round(timings.get(self.name, 0.0) + time.perf_counter() - self.t0, 4)
-
-
 class Pipeline:
     """The configured steps. Heavy parts (model, Harper) are loaded on first use."""
 
     def __init__(self, options: RunOptions | None = None,
-                 on_model: Callable[[Any], None] | None = None) -> None:
+                 on_model: Callable[[Any], None] | None = None, *, engine: Any = None) -> None:
+        """``engine``: what translates, instead of the one ``options`` describe (tests wrap
+        the real engine to count or refuse calls); it must have ``translate(texts)``."""
         from .glossary import EnforceStep, load_glossaries
         from .protect import ProtectStep
         from .segment import SegmentStep
@@ -109,7 +97,7 @@ class Pipeline:
         self.segment = SegmentStep()
         self.protect = ProtectStep(self.glossary)
         self.enforce = EnforceStep(self.glossary, acronyms=o.acronyms)
-        self._engine: Any = None
+        self._engine: Any = engine
         self._model: Any = None
         self._grammar: Any = None
         self._qa: Any = None
@@ -194,44 +182,55 @@ class Pipeline:
         if existing:
             raise OutputError(f"{existing[0]} already exists (use --force to overwrite)")
 
+    def prepare_steps(self) -> list[Step]:
+        """What runs between reading and translating: segment -> memory -> protect."""
+        memory = [FnStep("memory", self._run_memory)] if self.options.memory is not None \
+            else []
+        return [self.segment, *memory, self.protect]
+
+    def finish_steps(self) -> list[Step]:
+        """What runs between translating and writing: glossary -> grammar -> qa."""
+        qa = [self.qa] if self.qa is not None else []
+        return [self.enforce, FnStep("grammar", self._run_grammar), *qa]
+
+    def _run_memory(self, doc: Document) -> None:
+        from .memory import MemoryStep
+
+        MemoryStep(self.memory, self.model.id, self.glossary.version,
+                   self.options.fuzzy_threshold)(doc)
+
+    def _run_grammar(self, doc: Document) -> None:
+        self.grammar(doc)
+        # (grammar.py's step also records these in doc.meta: another branch owns it)
+        doc.run.grammar = self.grammar.describe()
+        doc.run.grammar_fallback = self.grammar.fallback or ""
+
     def prepare(self, path: Path) -> Document:
-        """read -> segment -> memory -> protect."""
+        """read, then ``prepare_steps``."""
         from .docx.reader import read_docx
 
         path = Path(path)
-        t0 = time.perf_counter()
-        doc = read_docx(path)
-        doc.meta.setdefault("timings", {})["read"] = round(time.perf_counter() - t0, 4)
-        doc.meta["source_sha256"] = sha256_file(path)
-        with Timer(doc, "segment"):
-            self.segment(doc)
-        if self.memory is not None:
-            from .memory import MemoryStep
+        timings: dict[str, float] = {}
+        with timed(timings, "read"):
+            doc = read_docx(path)
+        doc.run.timings.update(timings)
+        doc.run.source_sha256 = sha256_file(path)
+        return run_steps(doc, self.prepare_steps())
 
-            with Timer(doc, "memory"):
-                MemoryStep(self.memory, self.model.id, self.glossary.version,
-                           self.options.fuzzy_threshold)(doc)
-        with Timer(doc, "protect"):
-            self.protect(doc)
-        return doc
-
-    def translate(self, docs: list[Document]) -> int:
-        """One engine call for the segments of all ``docs``; returns unique inputs sent."""
+    def translate(self, docs: list[Document], engine: Any = None) -> int:
+        """One engine call (``engine``, default the pipeline's) for the segments of all
+        ``docs``, its time shared out by segment count; returns unique inputs sent."""
         from .translate import translate_segments
 
         segments = [s for d in docs for s in d.segments]
         t0 = time.perf_counter()
-        sent = translate_segments(self.engine, segments)
-        elapsed = time.perf_counter() - t0
-        total = sum(len(d.segments) for d in docs) or 1
-        for d in docs:  # share the batch time out by segment count
-            d.meta.setdefault("timings", {})["translate"] = round(
-                elapsed * len(d.segments) / total, 4)
+        sent = translate_segments(self.engine if engine is None else engine, segments)
+        share_time(docs, "translate", time.perf_counter() - t0)
         return sent
 
     def finish(self, doc: Document, outputs: dict[str, Path],
                replace: Collection[Path] | None = None) -> RunResult:
-        """glossary -> grammar -> QA -> write (review, English, report).
+        """``finish_steps`` (glossary -> grammar -> QA), then write (review, English, report).
 
         The three outputs are written to temporary files first and put in place together
         (``fileio.OutputSet``): a failure (full disk, an output that appeared meanwhile)
@@ -244,13 +243,7 @@ class Pipeline:
         from .fileio import OutputSet
         from .report import write_report
 
-        with Timer(doc, "glossary"):
-            self.enforce(doc)
-        with Timer(doc, "grammar"):
-            self.grammar(doc)
-        if self.qa is not None:
-            with Timer(doc, "qa"):
-                self.qa(doc)
+        run_steps(doc, self.finish_steps())
         self.describe(doc)
         allowed = {Path(p) for p in replace or ()}
         sets = {True: OutputSet(force=True), False: OutputSet(force=False)}
@@ -260,7 +253,7 @@ class Pipeline:
             sets[self.options.force or path in allowed].stage(path, write)
 
         try:
-            with Timer(doc, "write"):
+            with timed(doc.run.timings, "write"):
                 # The English DOCX first: if the input cannot be rebuilt, nothing is written.
                 stage("english", lambda tmp: write_docx(doc, tmp, force=True))
                 stage("review", lambda tmp: write_review(doc, tmp))
@@ -286,18 +279,18 @@ class Pipeline:
 
     def describe(self, doc: Document) -> None:
         m = self.model
-        doc.meta["model"] = {"name": m.name, "version": m.version, "demo": m.demo,
-                             "label": m.label, "id": m.id, "path": str(m.path)}
+        doc.run.model = {"name": m.name, "version": m.version, "demo": m.demo,
+                         "label": m.label, "id": m.id, "path": str(m.path)}
         if self.engine_stats():
-            doc.meta["model"]["servers"] = self.engine_stats()
+            doc.run.model["servers"] = self.engine_stats()
         if self._engine is not None and self._engine.device_note:
             doc.notes.append(Note("gpu-unusable", self._engine.device_note, Severity.WARNING,
                                   "translate"))
-        doc.meta["glossary"] = self.glossary.name
-        doc.meta["glossary_version"] = self.glossary.version
+        doc.run.glossary = self.glossary.name
+        doc.run.glossary_version = self.glossary.version
         from .memory import memory_label
 
-        doc.meta["memory"] = memory_label(self.options.memory)  # never a password
+        doc.run.memory = memory_label(self.options.memory)  # never a password
 
     def run(self, path: Path) -> RunResult:
         path = Path(path)

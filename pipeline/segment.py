@@ -12,12 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .cjk import HAN, HAN_RE, has_chinese
-from .model import Block, Document, Segment
-
-# HAN, HAN_RE and has_chinese live in pipeline.cjk; imported from here by older code.
-__all__ = ["HAN", "HAN_RE", "has_chinese"]
-
+from .cjk import HAN, has_chinese
+from .document import Block, Document, Segment
 
 _CLOSERS = "”’」』）)】》〉\"'］]｝}"
 _FULL_STOPS = "。！？；!?；"

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .docx.ooxml import SAFE_OPTIONS, XML_LANG
 from .errors import InputError
 from .fileio import atomic_write
 from .langcode import Lang, best, parse_lang
 from .memory import ORIGINS, MemoryEntry, MemoryStore, normalize, now_iso
 
 TOOL = "appeal-pipeline"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _INLINE_CODES = {"bpt", "ept", "ph", "it", "ut"}  # native codes: their text is markup
 _BATCH = 2000  # TUs per transaction on import: keeps the write lock short
 # Characters XML 1.0 cannot carry even as references (C0 controls but tab/LF/CR).
@@ -37,11 +37,11 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("appeal-pipeline")
-    except Exception:  # not installed (running from a checkout)
+    except PackageNotFoundError:  # not installed (running from a checkout)
         return "0.1.0"
 
 
@@ -290,9 +290,9 @@ def _iter_tus(path: Path, origin: str, status_as: str | None,
     from lxml import etree
 
     try:
-        context = etree.iterparse(
-            str(path), events=("start", "end"), resolve_entities=False, no_network=True,
-            load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
+        context = etree.iterparse(  # the one set of safe parser options (docx/ooxml.py)
+            str(path), events=("start", "end"), remove_comments=True, remove_pis=True,
+            **SAFE_OPTIONS)
         root_seen = False
         for event, el in context:
             name = _local(el.tag)

@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .cjk import has_chinese
+from .document import Origin, Protected, Segment, Severity, TranslationPath
 from .errors import EngineError
-from .model import Document, Origin, Protected, Segment, Severity, TranslationPath
 from .protect import missing_spans, repair
-from .segment import has_chinese
 
 _ASCII_PUNCT = str.maketrans({"，": ",", "。": ".", "；": ";", "：": ":", "！": "!", "？": "?",
                               "（": "(", "）": ")", "、": ",", "“": '"', "”": '"'})
@@ -261,7 +261,7 @@ def _accept(seg: Segment, english: str, path: TranslationPath) -> None:
     # names keep their case.
     if english[0].islower() and not (len(english) > 1 and english[1].isupper()):
         english = english[0].upper() + english[1:]
-    english = seg.meta.get("marker", "") + english
+    english = seg.list_marker + english
     seg.mt = english
     seg.target = english
     seg.origin = Origin.MACHINE
@@ -273,14 +273,3 @@ def whole_share(segments: Iterable[Segment]) -> tuple[int, int]:
     paths = [s.path for s in segments if s.path is not TranslationPath.NONE]
     whole = sum(1 for p in paths if p in (TranslationPath.WHOLE, TranslationPath.WHOLE_REPAIRED))
     return whole, len(paths)
-
-
-class TranslateStep:
-    name = "translate"
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-
-    def __call__(self, doc: Document) -> Document:
-        translate_segments(self.engine, doc.segments)
-        return doc

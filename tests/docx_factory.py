@@ -20,7 +20,7 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.shared import Pt
 
-from pipeline.model import Document, Segment
+from pipeline.document import Document, Segment
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {

@@ -51,11 +51,11 @@ def draft_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _draft_without_model(source: Path, folder: Path) -> None:
     """The draft's outputs made by the real steps, with the demo corpus as the engine."""
+    from pipeline.document import Origin
     from pipeline.docx.reader import read_docx
     from pipeline.docx.review_writer import write_review
     from pipeline.docx.writer import write_docx
     from pipeline.glossary import EnforceStep, load_glossaries
-    from pipeline.model import Origin
     from pipeline.qa import QAStep
     from pipeline.report import write_report
     from pipeline.runner import sha256_file
@@ -65,7 +65,7 @@ def _draft_without_model(source: Path, folder: Path) -> None:
     corpus = dict(ln.split("\t", 1) for ln in lines if "\t" in ln)
     glossary = load_glossaries([], builtin=True)
     doc = segment_document(read_docx(source))
-    doc.meta["source_sha256"] = sha256_file(source)
+    doc.run.source_sha256 = sha256_file(source)
     for seg in doc.segments:
         if seg.translatable:
             seg.terms = glossary.detect(seg.source)

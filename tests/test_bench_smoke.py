@@ -18,8 +18,8 @@ def test_tiny_standin_builds_and_translates(tmp_path: Path) -> None:
 
     build_standin = load_bench("make_standin_model").build_standin
 
+    from pipeline.document import Origin, Segment
     from pipeline.engine import Engine, EngineSettings
-    from pipeline.model import Origin, Segment
     from pipeline.packages import info_from_folder
     from pipeline.translate import translate_segments
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from pipeline.segment import HAN_RE
+from pipeline.cjk import HAN_RE
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "draft_zh.docx"

@@ -23,8 +23,9 @@ import pytest
 from docx_factory import build_simple, fake_translate
 
 from pipeline.batch import discover
+from pipeline.docx.audit import account
 from pipeline.docx.convert import convert_with_soffice, find_soffice, load_source
-from pipeline.docx.reader import account, read_docx
+from pipeline.docx.reader import read_docx
 from pipeline.docx.safety import KIND_RTF, OLE2_MAGIC
 from pipeline.docx.writer import write_docx
 from pipeline.errors import InputError
@@ -73,7 +74,7 @@ def test_rtf_converted_and_written(tmp_path: Path) -> None:
     before = sha(rtf)
     doc = read_docx(rtf)
     assert [b.text for b in doc.blocks] == [*TEXTS, "Order 123-4567890-1234567"]
-    assert doc.meta["format"] == "rtf"
+    assert doc.run.format == "rtf"
     assert [n.code for n in doc.notes] == ["input-rtf"] and "LibreOffice" in doc.notes[0].message
     assert account(rtf)["ok"]
     out = write_docx(fake_translate(doc), tmp_path / "letter.en.docx")
@@ -97,7 +98,7 @@ def test_doc_and_wps_converted_in_parallel(tmp_path: Path) -> None:
     for path, fmt in ((doc_file, "doc"), (wps, "wps")):
         doc = read_docx(path)
         assert [b.text for b in doc.blocks] == TEXTS
-        assert doc.meta["format"] == fmt and doc.notes[0].code == f"input-{fmt}"
+        assert doc.run.format == fmt and doc.notes[0].code == f"input-{fmt}"
         out = write_docx(fake_translate(doc), tmp_path / f"{fmt}.en.docx")
         assert [p.text for p in docx.Document(str(out)).paragraphs if p.text] == \
             [b.target_text() for b in doc.blocks]

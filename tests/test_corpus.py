@@ -15,8 +15,9 @@ import docx
 import pytest
 from docx_factory import fake_translate
 
+from pipeline.docx.audit import account
 from pipeline.docx.convert import find_soffice
-from pipeline.docx.reader import account, read_docx
+from pipeline.docx.reader import read_docx
 from pipeline.docx.writer import write_docx
 from pipeline.errors import PipelineError
 from pipeline.segment import segment_document
@@ -84,7 +85,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         with zipfile.ZipFile(out) as zf:  # what was left of Strict names and macros
             leftovers = sorted({n for n in zf.namelist() if "vba" in n.lower()} |
                                {n for n in zf.namelist() if b"purl.oclc.org/ooxml" in zf.read(n)})
-        outcome[_rel(path)] = ("read", acc, wrong, len(doc.blocks), doc.meta["format"], leftovers)
+        outcome[_rel(path)] = ("read", acc, wrong, len(doc.blocks), doc.run.format, leftovers)
     return outcome
 
 

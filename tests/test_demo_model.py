@@ -129,7 +129,7 @@ def test_reproduces_its_corpus(model) -> None:
 def test_sample_values_come_back_and_segments_are_whole(sample_zh, tmp_path) -> None:
     """Issue #11: on the demo, the sample draft's numbers, IDs and dates all come back
     exactly and >= 90% of its segments are translated whole (computed here)."""
-    from pipeline.model import TranslationPath
+    from pipeline.document import TranslationPath
     from pipeline.protect import missing_spans
     from pipeline.runner import Pipeline, RunOptions
     from pipeline.translate import whole_share

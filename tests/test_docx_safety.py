@@ -143,7 +143,7 @@ def test_docm_read_dotx_accepted(tmp_path: Path, good: Path) -> None:
         b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
         b"application/vnd.ms-word.document.macroEnabled.main+xml"))
     doc = read_docx(docm)  # read (without its macros: see test_reader_writer)
-    assert doc.blocks[0].text == "申诉" and doc.meta["format"] == "docm"
+    assert doc.blocks[0].text == "申诉" and doc.run.format == "docm"
     with pytest.raises(InputError, match="macro-enabled"):
         check_input(docm)  # not a plain DOCX (review documents must be one)
     dotx = rewrite_part(good, tmp_path / "t.dotx", "[Content_Types].xml", lambda b: b.replace(

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cjk import has_chinese
+from pipeline.document import Origin, Segment, TranslationPath
 from pipeline.engine import Engine, EngineSettings, get_engine
 from pipeline.errors import ModelError
-from pipeline.model import Origin, Segment, TranslationPath
 from pipeline.packages import DEMO_PACKAGE, check_package_file, demo_model, find_model
 from pipeline.protect import ProtectStep
-from pipeline.segment import has_chinese
 from pipeline.translate import split_long, translate_segments
 
 REPO = Path(__file__).resolve().parents[1]
@@ -247,7 +247,7 @@ def test_package_file_checks(tmp_path: Path) -> None:
 
 
 def _doc(segments: list[Segment]):
-    from pipeline.model import Block, Document
+    from pipeline.document import Block, Document
 
     block = Block(id="b", story="body", text="", segments=segments)
     return Document(path=Path("t.docx"), blocks=[block])

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from pipeline.document import Block, Document, Origin, Segment, Severity
 from pipeline.errors import GlossaryError
 from pipeline.glossary import (
     EnforceStep,
@@ -26,7 +27,6 @@ from pipeline.glossary import (
     read_glossary_file,
     zh_key,
 )
-from pipeline.model import Block, Document, Origin, Segment, Severity
 
 HEADER = "zh_variants\tcanonical\tacronym\twrong_renderings\tpriority\tnote\n"
 

@@ -64,8 +64,8 @@ def test_ambiguous_or_unknown_bytes_are_refused_with_one_line(tmp_path: Path) ->
 
 
 def test_review_table_header_is_a_bare_on_off_element(tmp_path: Path) -> None:
+    from pipeline.document import Block, Document
     from pipeline.docx.review_writer import write_review
-    from pipeline.model import Block, Document
     from pipeline.segment import segment_document
 
     doc = segment_document(Document(tmp_path / "x.docx", [Block("body/p0", "body", "你好。")]))

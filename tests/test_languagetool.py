@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.document import Block, Document, Segment, Severity
 from pipeline.grammar import (
     BackendUnavailable,
     GrammarStep,
@@ -27,7 +28,6 @@ from pipeline.grammar import (
     polish_text,
     utf16_to_index,
 )
-from pipeline.model import Block, Document, Segment, Severity
 
 
 def _match(text: str, word: str, repl: str, rule: str, issue: str, cat: str) -> dict:
@@ -135,7 +135,8 @@ def test_fallback_when_the_port_is_closed() -> None:
     b.segments = [Segment(id="body/p0#0", block_id="body/p0", index=0, source="源",
                           target="We has checked the orders.")]
     doc = step(Document(path=Path("x.docx"), blocks=[b]))
-    assert time.perf_counter() - t0 < 10
+    # Generous (a busy machine): it catches a hang on the library's 300 s timeout.
+    assert time.perf_counter() - t0 < 60
     assert doc.segments[0].target == "We have checked the orders."
     assert doc.meta["grammar"].startswith("harper (harper-py ")
     assert "LanguageTool unavailable" in doc.meta["grammar"]
@@ -161,7 +162,9 @@ def test_fallback_on_timeout(server: str) -> None:
     Stub.mode = "slow"
     t0 = time.perf_counter()
     text, _, notes = polish_text("We checked the the orders.", step=step)
-    assert time.perf_counter() - t0 < 8
+    # The fallback note proves the 0.5 s timeout fired; the bound (generous for a busy
+    # machine) catches a hang on the library's 300 s default instead.
+    assert time.perf_counter() - t0 < 60
     assert notes[0].code == "grammar-fallback" and step.backend.name == "harper"
 
 

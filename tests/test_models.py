@@ -25,14 +25,13 @@ import replicas
 
 from pipeline.engine import Engine, EngineSettings, join_pieces, resolve_device
 from pipeline.errors import InputError, ModelError
+from pipeline.model_install import install_file, install_from_index
 from pipeline.packages import (
     ARGOS_DECODE,
     choose,
     demo_model,
     find_model,
     info_from_folder,
-    install_file,
-    install_from_index,
     installed_models,
     model_bin_flag,
     version_key,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.model import Block, Document, Origin, Segment, Severity
+from pipeline.document import Block, Document, Origin, Segment, Severity
 from pipeline.qa.poa import Text, check_poa, check_texts, is_poa
 
 GOOD = [

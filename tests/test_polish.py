@@ -9,8 +9,8 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.document import Block
 from pipeline.errors import InputError, OutputError
-from pipeline.model import Block
 from pipeline.polish import polish_file, segment_english, sentence_spans
 
 DRAFT_LINES = [

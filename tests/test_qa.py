@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.document import Block, Document, Note, Origin, Segment, Severity, TermHit
 from pipeline.errors import GlossaryError, InputError
-from pipeline.model import Block, Document, Note, Origin, Segment, Severity, TermHit
 from pipeline.qa import (
     CHECKS,
     QAContext,
@@ -565,7 +565,7 @@ def test_apply_review_reports_grammar_without_rewriting(tmp_path: Path) -> None:
     english = dict(appeal.segments)
     source = build_simple(tmp_path / "appeal.docx", [zh for zh, _ in appeal.segments])
     doc = segment_document(read_docx(source))
-    doc.meta["source_sha256"] = sha256_file(source)
+    doc.run.source_sha256 = sha256_file(source)
     for seg in doc.segments:
         if seg.translatable:
             seg.target = english[seg.source]

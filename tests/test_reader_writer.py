@@ -18,17 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from pipeline.document import Block, Segment
+from pipeline.docx.audit import account
+from pipeline.docx.ooxml import W_T
 from pipeline.docx.reader import (
-    W_T,
     Package,
-    account,
     paragraph_pieces,
     read_docx,
     walk,
 )
 from pipeline.docx.writer import place_text, plan, write_docx, xml_safe
 from pipeline.errors import InputError, OutputError
-from pipeline.model import Block, Segment
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
@@ -71,7 +71,7 @@ def test_reader_ids_stories_and_styles(all_stories: Path) -> None:
     assert by_id["body/p12"].text == "复杂域：引用文字"  # field result, not the code
     assert by_id["body/p13"].text == "北京仓库。"  # smart tag
     assert by_id["body/p14"].text == "公式："  # equation left out
-    assert doc.meta["untouched"] == {"equations": 1, "field_codes": 1}
+    assert doc.run.untouched == {"equations": 1, "field_codes": 1}
     # Merged cells are not repeated (python-docx's row.cells would repeat them).
     texts = [b.text for b in doc.blocks]
     assert texts.count("合并单元格") == 1 and texts.count("纵向合并") == 1
@@ -103,7 +103,7 @@ def test_whitespace_paragraphs_are_not_blocks(tmp_path: Path) -> None:
     p = build_simple(tmp_path / "w.docx", ["中文", "   ", "", "英文"])
     doc = read_docx(p)
     assert [b.id for b in doc.blocks] == ["body/p0", "body/p3"]
-    assert doc.meta["empty_paragraphs"] == 2
+    assert doc.run.empty_paragraphs == 2
 
 
 # ----------------------------------------------------------------------------- writing
@@ -190,7 +190,7 @@ def test_bold_segment_stays_bold(tmp_path: Path) -> None:
     _with_segments(doc.blocks[0], [("第一句。", "First."), ("第二句加粗。", "Second, bold.")])
     out = write_docx(doc, tmp_path / "o.docx")
     assert _runs(out, "body/p0") == [("First.", False, False), (" Second, bold.", True, False)]
-    assert doc.meta["formatting_dropped"] == []
+    assert doc.run.formatting_dropped == []
 
 
 def test_bold_word_inside_sentence_is_reported(tmp_path: Path) -> None:
@@ -204,7 +204,7 @@ def test_bold_word_inside_sentence_is_reported(tmp_path: Path) -> None:
     _with_segments(doc.blocks[0], [("我们立即整改。", "We will fix it at once.")])
     out = write_docx(doc, tmp_path / "o.docx")
     assert [t for t, *_ in _runs(out, "body/p0")] == ["We will fix it at once."]
-    assert doc.meta["formatting_dropped"] == ["body/p0"]
+    assert doc.run.formatting_dropped == ["body/p0"]
 
 
 def test_uniform_paragraph_keeps_first_run_format(tmp_path: Path) -> None:
@@ -217,7 +217,7 @@ def test_uniform_paragraph_keeps_first_run_format(tmp_path: Path) -> None:
     doc = fake_translate(read_docx(src))
     out = write_docx(doc, tmp_path / "o.docx")
     assert _runs(out, "body/p0") == [("EN[body/p0] 全部加粗文字。", True, False)]
-    assert doc.meta["formatting_dropped"] == []
+    assert doc.run.formatting_dropped == []
 
 
 def test_hyperlink_segment_stays_link(all_stories: Path, tmp_path: Path) -> None:
@@ -227,7 +227,7 @@ def test_hyperlink_segment_stays_link(all_stories: Path, tmp_path: Path) -> None
     out = write_docx(doc, tmp_path / "o.docx")
     runs = _runs(out, "body/p7")
     assert (" Seller Central", False, True) in runs
-    assert doc.meta["formatting_dropped"] == []
+    assert doc.run.formatting_dropped == []
     d = docx.Document(str(out))
     links = [h for p in d.paragraphs for h in p.hyperlinks]
     assert [(h.text.strip(), h.address) for h in links] == [("Seller Central", "https://example.com")]
@@ -264,7 +264,7 @@ def test_page_number_fields_survive(tmp_path: Path) -> None:
     assert xml.count('w:fldCharType="begin"') == 2 and " PAGE " in xml and " NUMPAGES " in xml
     runs = [t for t, *_ in _runs(out, "body/p0")]
     assert runs == ["Page ", "1", " of ", "5"]  # the numbers are still the fields' results
-    assert doc.meta["fields_unplaced"] == [] and doc.meta["formatting_dropped"] == []
+    assert doc.run.fields_unplaced == [] and doc.run.formatting_dropped == []
 
 
 def test_field_first_in_paragraph_gets_new_run_before_it(tmp_path: Path) -> None:
@@ -285,7 +285,7 @@ def test_field_number_missing_from_english_is_reported(tmp_path: Path) -> None:
     _with_segments(doc.blocks[0], [("第 1 页", "Page one")])
     out = write_docx(doc, tmp_path / "o.docx")
     assert read_docx(out).blocks[0].text == "Page one"
-    assert doc.meta["fields_unplaced"] == ["body/p0"]
+    assert doc.run.fields_unplaced == ["body/p0"]
 
 
 def test_tabs_and_breaks_written_as_word_elements(tmp_path: Path) -> None:
@@ -305,7 +305,7 @@ def test_dotx_template_written_as_docx(tmp_path: Path) -> None:
     tpl = rewrite_part(src, tmp_path / "t.dotx", "[Content_Types].xml",
                        lambda b: b.replace(b"wordprocessingml.document.main", b"wordprocessingml.template.main"))
     doc = fake_translate(read_docx(tpl))
-    assert doc.meta["format"] == "dotx"
+    assert doc.run.format == "dotx"
     out = write_docx(doc, tmp_path / "t.en.docx")
     assert docx.Document(str(out)).paragraphs[0].text.startswith("EN[")
 
@@ -349,7 +349,7 @@ def test_iso_strict_read_and_written_as_transitional(all_stories: Path, tmp_path
     doc = read_docx(strict)
     assert [(b.id, b.text, b.style) for b in doc.blocks] == \
         [(b.id, b.text, b.style) for b in plain.blocks]  # every story, same ids
-    assert doc.meta["format"] == "strict"
+    assert doc.run.format == "strict"
     assert [n.code for n in doc.notes] == ["input-strict"] and "Strict" in doc.notes[0].message
     assert account(strict)["ok"]
     out = write_docx(fake_translate(doc), tmp_path / "strict.en.docx")
@@ -364,7 +364,7 @@ def test_iso_strict_read_and_written_as_transitional(all_stories: Path, tmp_path
     assert '<w:ind w:left="720" w:hanging="720"/>' in body and '<w:jc w:val="right"/>' in body
     again = {b.id: b.text for b in read_docx(out).blocks}
     assert again == {b.id: b.target_text() for b in doc.blocks}
-    assert read_docx(out).meta["format"] == "docx"
+    assert read_docx(out).run.format == "docx"
     assert docx.Document(str(out)).paragraphs[0].text.startswith("EN[")  # python-docx opens it
 
 
@@ -372,7 +372,7 @@ def test_strict_mapping_leaves_the_text_alone(tmp_path: Path) -> None:
     text = "规范见 http://purl.oclc.org/ooxml/wordprocessingml/main 第 3 节"
     strict = to_strict(build_simple(tmp_path / "a.docx", [text]), tmp_path / "s.docx")
     doc = read_docx(strict)
-    assert doc.meta["format"] == "strict" and [b.text for b in doc.blocks] == [text]
+    assert doc.run.format == "strict" and [b.text for b in doc.blocks] == [text]
     out = write_docx(fake_translate(doc), tmp_path / "s.en.docx")
     assert [b.text for b in read_docx(out).blocks] == [doc.blocks[0].target_text()]
 
@@ -420,9 +420,9 @@ def test_macro_enabled_read_and_written_without_macros(all_stories: Path, tmp_pa
     before = sha(docm)
     doc = read_docx(docm)
     assert [b.text for b in doc.blocks] == [b.text for b in read_docx(all_stories).blocks]
-    assert doc.meta["format"] == ("dotm" if template else "docm")
+    assert doc.run.format == ("dotm" if template else "docm")
     (note,) = doc.notes
-    assert note.code == f"input-{doc.meta['format']}" and note.severity.value == "warning"
+    assert note.code == f"input-{doc.run.format}" and note.severity.value == "warning"
     assert "macros were not carried over" in note.message
     out = write_docx(fake_translate(doc), tmp_path / "draft.en.docx")
     assert sha(docm) == before

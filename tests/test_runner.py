@@ -6,8 +6,8 @@ from pathlib import Path
 
 from docx_factory import build_simple
 
+from pipeline.document import Origin
 from pipeline.memory import TranslationMemory
-from pipeline.model import Origin
 from pipeline.runner import Pipeline, RunOptions
 
 
@@ -37,7 +37,7 @@ def test_timings_cover_every_step(tmp_path: Path) -> None:
         result = pipeline.run(src)
     finally:
         pipeline.close()
-    timings = result.doc.meta["timings"]
+    timings = result.doc.run.timings
     assert set(timings) >= {"read", "segment", "protect", "translate", "glossary", "grammar",
                             "qa", "write"}
     assert all(v >= 0 for v in timings.values())

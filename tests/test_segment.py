@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import Block, Document
-from pipeline.segment import has_chinese, segment_block, segment_document, split_spans
+from pipeline.cjk import has_chinese
+from pipeline.document import Block, Document
+from pipeline.segment import segment_block, segment_document, split_spans
 
 
 def sentences(text: str) -> list[str]:

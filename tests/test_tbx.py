@@ -22,7 +22,7 @@ SPECIAL = [
 
 def test_round_trip_of_the_builtin_glossary(tmp_path: Path) -> None:
     g = load_glossaries([])
-    path = export_tbx(g, tmp_path / "amazon.tbx")
+    path = export_tbx(g.terms, tmp_path / "amazon.tbx", title=g.name)
     assert import_tbx(path) == g.terms
     # The file is TBX-Basic v2 as CAT tools expect it.
     root = etree.parse(str(path)).getroot()
@@ -46,7 +46,7 @@ def test_round_trip_with_characters_needing_escaping(tmp_path: Path) -> None:
 
 def test_export_marks_statuses(tmp_path: Path) -> None:
     g = load_glossaries([])
-    root = etree.parse(str(export_tbx(g, tmp_path / "a.tbx"))).getroot()
+    root = etree.parse(str(export_tbx(g.terms, tmp_path / "a.tbx", title=g.name))).getroot()
     odr = next(e for e in root.iter("termEntry")
                if e.findtext("langSet/tig/term") == "订单缺陷率")
     en = odr.findall("langSet")[1]

@@ -233,7 +233,7 @@ DATA = Path(__file__).parent / "data" / "interop"
 
 
 def _doc(*sentences: str):
-    from pipeline.model import Block, Document
+    from pipeline.document import Block, Document
     from pipeline.segment import segment_document
 
     doc = Document(Path("x.docx"), [Block(f"body/p{i}", "body", s)
@@ -243,8 +243,8 @@ def _doc(*sentences: str):
 
 def test_trados_statuses_are_mapped_and_drafts_never_become_final(tm: TranslationMemory,
                                                                    tmp_path: Path) -> None:
+    from pipeline.document import Origin
     from pipeline.memory import MemoryStep
-    from pipeline.model import Origin
 
     res = import_tmx_report(tm, DATA / "trados_statuses.tmx")
     assert res.stored == 5 and res.skipped == 0
@@ -271,9 +271,9 @@ def test_trados_statuses_are_mapped_and_drafts_never_become_final(tm: Translatio
     assert reviewed.target == "We have refunded all affected orders."
     # The draft MT is a suggestion only: the engine translates the sentence.
     assert drafted.target is None and drafted.origin is Origin.NONE and not drafted.reviewed
-    assert "draft" in drafted.notes[0].message and drafted.meta["fuzzy"][0]["status"] == "draft"
+    assert "draft" in drafted.notes[0].message and drafted.fuzzy[0].status == "draft"
     # The rejected text is never used, not even as a suggestion.
-    assert rejected.target is None and not rejected.notes and "fuzzy" not in rejected.meta
+    assert rejected.target is None and not rejected.notes and not rejected.fuzzy
 
     out = tmp_path / "back.tmx"
     export_tmx(tm, out)

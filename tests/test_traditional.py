@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.chinese_script import detect_script, to_simplified, to_traditional
-from pipeline.model import Block, Document
+from pipeline.document import Block, Document
 from pipeline.segment import segment_document
 
 TRAD = "我們的店鋪因訂單缺陷率達到2.8%而被停用。我們已聯繫所有買家並退款。"
@@ -115,8 +115,8 @@ def test_a_glossary_listing_traditional_terms_matches_both_scripts(tmp_path: Pat
 
 
 def test_memory_hits_a_traditional_sentence_through_its_simplified_form(tmp_path: Path) -> None:
+    from pipeline.document import Origin
     from pipeline.memory import MemoryStep, TranslationMemory, remember
-    from pipeline.model import Origin
 
     doc = segment_document(Document(Path("x.docx"), [Block("body/p0", "body", TRAD)]))
     with TranslationMemory(tmp_path / "tm.sqlite") as tm:

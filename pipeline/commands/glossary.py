@@ -107,7 +107,7 @@ def export_cmd(
 
     with user_errors():
         g = load_glossaries(list(glossary or []), builtin=not no_builtin)
-        path = export_tbx(g, out_file, force=force)
+        path = export_tbx(g.terms, out_file, title=g.name, force=force)
     out.print(f"wrote {path} ({len(g.terms)} terms)")
 
 

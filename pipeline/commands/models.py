@@ -60,7 +60,7 @@ def install(
     """Install the zh-en package from the Argos index (online) or from a .argosmodel file."""
     with user_errors():
         from ..errors import InputError
-        from ..packages import install_file, install_from_index
+        from ..model_install import install_file, install_from_index
 
         if file is not None:
             info = install_file(file)

@@ -50,9 +50,11 @@ def qa(
 def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
            builtin_glossary: bool = True) -> dict[str, Any]:
     from ..cjk import has_chinese
+    from ..document import Block, Document, Origin, Segment
     from ..docx.review_reader import read_review
-    from ..model import Block, Document, Origin, Segment
+    from ..glossary import load_glossaries
     from ..qa import QAStep, summarize
+    from ..steps import run_steps
 
     data = read_review(review)
     source_path = data.source_path or Path(review)
@@ -72,21 +74,16 @@ def run_qa(review: Path, glossaries: list[Path], checks: list[str] | None,
                       translatable=translatable,
                       target=row.english if translatable else None,
                       origin=Origin.REVIEWED if translatable else Origin.NONE,
-                      meta={"row": row.row})
+                      row=row.row)
         if not translatable and row.english != row.source:
             seg.target = row.english  # a passthrough row the reviewer edited
         block.segments.append(seg)
-    glossary = None
-    try:
-        from ..glossary import load_glossaries
-    except ImportError:  # a partial install: no term checks
-        load_glossaries = None  # type: ignore[assignment]
-    if load_glossaries is not None and (glossaries or builtin_glossary):
-        glossary = load_glossaries(glossaries, builtin=builtin_glossary)
-    QAStep(glossary=glossary, checks=checks)(doc)
+    glossary = load_glossaries(glossaries, builtin=builtin_glossary) \
+        if glossaries or builtin_glossary else None
+    run_steps(doc, [QAStep(glossary=glossary, checks=checks)])
     findings = [{"id": "", "row": None, **n.to_dict()} for n in doc.notes]
     for seg in doc.segments:
-        findings.extend({"id": seg.id, "row": seg.meta.get("row"), **n.to_dict()}
+        findings.extend({"id": seg.id, "row": seg.row, **n.to_dict()}
                         for n in seg.notes)
     return {"review": str(review), "source": str(source_path), "rows": len(data.rows),
             "warnings": data.warnings, "counts": summarize(doc), "findings": findings}

@@ -158,18 +158,20 @@ def summarize(result: Any) -> dict[str, Any]:
     for seg in doc.segments:
         for n in seg.notes:
             severities[n.severity.value] = severities.get(n.severity.value, 0) + 1
+    run = doc.run
+    model = run.model or {}
     return {
         "file": str(doc.path),
-        "model": doc.meta.get("model", {}).get("label", ""),
-        "demo_model": bool(doc.meta.get("model", {}).get("demo")),
-        "glossary": doc.meta.get("glossary", ""),
-        "grammar": doc.meta.get("grammar", ""),
+        "model": model.get("label", ""),
+        "demo_model": bool(model.get("demo")),
+        "glossary": run.glossary if run.glossary is not None else "",
+        "grammar": run.grammar if run.grammar is not None else "",
         "counts": doc.counts(),
         "notes": severities,
         "document_notes": [n.to_dict() for n in doc.notes],
         "outputs": {k: str(v) for k, v in result.outputs.items()},
-        "timings_s": doc.meta.get("timings", {}),
-        "servers": doc.meta.get("model", {}).get("servers", []),
+        "timings_s": run.timings,
+        "servers": model.get("servers", []),
     }
 
 

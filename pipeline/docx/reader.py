@@ -23,48 +23,33 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from docx.styles import BabelFish
 from lxml import etree
 
+from ..document import Block, Document, Note, RunInfo, Severity
 from ..errors import InputError
-from ..model import Block, Document, Note, Severity
 from .convert import Source, load_source
 from .ooxml import (
     M_OMATH,
-    M_OMATHPARA,
     MC_AC,
     MC_CHOICE,
     MC_FALLBACK,
     PKG_REL_NS,
     R_ID,
-    W_BR,
-    W_CR,
     W_CUSTOMXML,
     W_DEL,
     W_FLDCHAR,
-    W_FLDSIMPLE,
-    W_HYPERLINK,
-    W_ILVL,
     W_INS,
     W_MOVEFROM,
     W_MOVETO,
-    W_NBHYPHEN,
-    W_NS,
-    W_NUMPR,
     W_P,
     W_PPR,
     W_PSTYLE,
-    W_R,
-    W_RT,
-    W_RUBY,
     W_SDT,
     W_SDTCONTENT,
     W_SECTPR,
     W_SECTPRCHANGE,
-    W_T,
-    W_TAB,
     W_TBL,
     W_TC,
     W_TR,
@@ -72,14 +57,9 @@ from .ooxml import (
     safe_parse,
     w,
 )
+from .pieces import FieldSpan, Piece, Pieces, paragraph_pieces  # noqa: F401  (API)
 from .safety import find_member, main_part_info, open_zip, read_member, resolve_target
 
-# Inline elements whose text is not visible text of the paragraph: left as they are.
-SKIP_INLINE = {W_DEL: "deleted", W_MOVEFROM: "deleted", M_OMATH: "equation",
-               M_OMATHPARA: "equation", W_PPR: "properties", W_RT: "ruby-annotation"}
-# Inline containers whose identity matters for formatting (text moved out of them
-# loses the link / field / content control).
-KEYED_INLINE = {W_HYPERLINK: "link", W_FLDSIMPLE: "field", W_SDT: "sdt"}
 NOTE_TYPES_SKIPPED = {"separator", "continuationSeparator", "continuationNotice"}
 
 
@@ -179,144 +159,6 @@ class Package:
                 if st.get(w("type")) == "paragraph" and st.get(w("default")) in ("1", "true", "on"):
                     names[""] = name
         return names
-
-
-# ----------------------------------------------------------------------------- pieces
-@dataclass
-class Piece:
-    """One visible text element of a paragraph, with the run that holds it."""
-
-    elem: etree._Element  # w:t, w:tab, w:br, w:cr or w:noBreakHyphen
-    text: str
-    run: etree._Element
-    ctx: tuple[Any, ...]  # enclosing hyperlink / field / content control keys
-    field: int | None = None  # innermost field whose result holds it (Pieces.fields key)
-
-
-@dataclass
-class FieldSpan:
-    """Where a field starts and ends in the paragraph (runs with fldChar, or w:fldSimple)."""
-
-    begin: etree._Element
-    end: etree._Element | None = None  # None: the field ends in a later paragraph
-
-
-@dataclass
-class Pieces:
-    visible: list[Piece] = field(default_factory=list)
-    skipped: list[tuple[etree._Element, str]] = field(default_factory=list)  # (w:t, reason)
-    fields: dict[int, FieldSpan] = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        return "".join(p.text for p in self.visible)
-
-
-def _skip_subtree(node: etree._Element, reason: str, out: Pieces) -> None:
-    for t in node.iter(W_T):
-        out.skipped.append((t, reason))
-
-
-def paragraph_pieces(p: etree._Element) -> Pieces:
-    """The visible text of a w:p, in order; text boxes inside it are separate stories."""
-    out = Pieces()
-    # Field stack: [mode, field id]; mode "code" until the separator, then "result".
-    state: list[list[Any]] = []
-    _collect(p, (), out, state)
-    return out
-
-
-def _collect(node: etree._Element, ctx: tuple[Any, ...], out: Pieces,
-             state: list[list[Any]]) -> None:
-    for child in node:
-        tag = child.tag
-        if not isinstance(tag, str):  # comments, processing instructions, entities
-            continue
-        if tag == W_R:
-            _run_children(child, child, ctx, out, state)
-        elif tag in (W_TXBX, W_P):
-            continue  # a text box (or its paragraphs) is its own story
-        elif tag in SKIP_INLINE:
-            _skip_subtree(child, SKIP_INLINE[tag], out)
-        elif tag in KEYED_INLINE:
-            kind = KEYED_INLINE[tag]
-            if kind == "link":
-                key: tuple[Any, ...] = (kind, child.get(R_ID, ""), child.get(w("anchor"), ""))
-            elif kind == "field":
-                key = (kind, child.get(w("instr"), ""))
-            else:
-                key = (kind, id(child))
-            if kind == "field":
-                fid = len(out.fields)
-                out.fields[fid] = FieldSpan(child, child)
-                state.append(["result", fid])
-                _collect(child, ctx + (key,), out, state)
-                state.pop()
-            else:
-                _collect(child, ctx + (key,), out, state)
-        elif tag == MC_AC:
-            _alternate(child, ctx, out, state, None)
-        elif tag == W_RUBY:
-            _collect(child, ctx + (("ruby",),), out, state)
-        else:
-            # smartTag, customXml, ins, moveTo, dir, bdo, sdtContent...: transparent.
-            _collect(child, ctx, out, state)
-
-
-def _alternate(ac: etree._Element, ctx: tuple[Any, ...], out: Pieces, state: list[list[Any]],
-               run: etree._Element | None) -> None:
-    # Read the first Choice; the Fallback is a duplicate for older readers.
-    choice = ac.find(MC_CHOICE)
-    for alt in ac:
-        if alt is choice:
-            if run is None:
-                _collect(alt, ctx, out, state)
-            else:
-                _run_children(alt, run, ctx, out, state)
-        elif isinstance(alt.tag, str):
-            _skip_subtree(alt, "fallback-copy", out)
-
-
-def _run_children(holder: etree._Element, r: etree._Element, ctx: tuple[Any, ...], out: Pieces,
-                  state: list[list[Any]]) -> None:
-    """Run content of ``holder`` (the w:r itself, or an mc:Choice inside it)."""
-    for child in holder:
-        tag = child.tag
-        if tag == W_FLDCHAR:
-            kind = child.get(w("fldCharType"))
-            if kind == "begin":
-                fid = len(out.fields)
-                out.fields[fid] = FieldSpan(r)
-                state.append(["code", fid])
-            elif kind == "separate" and state:
-                state[-1][0] = "result"
-            elif kind == "end" and state:
-                out.fields[state[-1][1]].end = r
-                state.pop()
-            continue
-        if any(mode == "code" for mode, _fid in state):
-            # Between begin and separate: the field code (w:instrText, nested field
-            # results); left untouched.
-            _skip_subtree(child, "field-code", out)
-            continue
-        fid = state[-1][1] if state else None
-        if tag == W_T:
-            out.visible.append(Piece(child, child.text or "", r, ctx, fid))
-        elif tag == W_TAB:
-            out.visible.append(Piece(child, "\t", r, ctx, fid))
-        elif tag == W_BR and child.get(w("type")) in (None, "textWrapping"):
-            out.visible.append(Piece(child, "\n", r, ctx, fid))
-        elif tag == W_CR:
-            out.visible.append(Piece(child, "\n", r, ctx, fid))
-        elif tag == W_NBHYPHEN:
-            out.visible.append(Piece(child, "\u2011", r, ctx, fid))
-        elif tag == MC_AC:
-            _alternate(child, ctx, out, state, r)
-        elif tag in SKIP_INLINE:
-            _skip_subtree(child, SKIP_INLINE[tag], out)
-        # Anything else (rPr, drawings, pictures, objects, symbols) is not text here:
-        # text boxes in drawings are walked as their own stories, and any other w:t is
-        # reported by the accounting.
 
 
 # ----------------------------------------------------------------------------- walk
@@ -513,18 +355,6 @@ def paragraph_style(p: etree._Element, styles: dict[str, str]) -> str:
     return styles.get(sid, sid)
 
 
-def numbering_level(p: etree._Element) -> int | None:
-    ppr = p.find(W_PPR)
-    num = ppr.find(W_NUMPR) if ppr is not None else None
-    if num is None:
-        return None
-    lvl = num.find(W_ILVL)
-    try:
-        return int(lvl.get(w("val"), "0")) if lvl is not None else 0
-    except ValueError:
-        return 0
-
-
 def untouched_counts(pkg: Package, parts: list[str]) -> dict[str, int]:
     counts = {"equations": 0, "field_codes": 0}
     for part in dict.fromkeys(parts):
@@ -552,8 +382,6 @@ def read_docx(path: Path) -> Document:
 def _read(pkg: Package) -> Document:
     styles = pkg.style_names()
     blocks: list[Block] = []
-    numbered: dict[str, int] = {}
-    story_counts: Counter[str] = Counter()
     empty = 0
     parts: list[str] = []
     for ref in walk(pkg):
@@ -564,109 +392,11 @@ def _read(pkg: Package) -> Document:
             continue
         blocks.append(Block(id=ref.id, story=ref.story, text=text,
                             style=paragraph_style(ref.p, styles)))
-        story_counts[ref.story] += 1
-        level = numbering_level(ref.p)
-        if level is not None:
-            numbered[ref.id] = level
-    _hf, unref = header_footer_parts(pkg)
-    meta: dict[str, Any] = {
-        # What the user's file is: docx, dotx, strict, docm, dotm, doc, wps or rtf.
-        "format": pkg.source.format,
-        "stories": dict(story_counts),
-        "numbered": numbered,  # block id -> list level, for list items
-        "empty_paragraphs": empty,
-        "untouched": untouched_counts(pkg, parts),
-        "unreferenced_parts": unref,
-    }
-    doc = Document(path=pkg.path, blocks=blocks, meta=meta)
+    doc = Document(path=pkg.path, blocks=blocks, run=RunInfo(
+        format=pkg.source.format, empty_paragraphs=empty,
+        untouched=untouched_counts(pkg, parts)))
     if pkg.source.note:
         # Said on screen, at the top of the review document and in the report.
         severity = Severity.INFO if pkg.source.format == "strict" else Severity.WARNING
         doc.notes.append(Note(f"input-{pkg.source.format}", pkg.source.note, severity, "read"))
     return doc
-
-
-# ----------------------------------------------------------------------------- accounting
-def _part_reason(part: str, unreferenced: list[str]) -> str:
-    if part in unreferenced:
-        return "unreferenced header/footer part (never shown)"
-    if "/glossary/" in part:
-        return "glossary document (building blocks, not shown)"
-    return f"not a story part ({part})"
-
-
-def account(path: Path) -> dict[str, Any]:
-    """Check that every w:t of every XML part is in exactly one block or skipped for a reason.
-
-    Independent of the walk's own bookkeeping: it enumerates *all* w:t elements in the
-    package and looks each one up. ``lost`` (text nowhere) and ``double`` (text in two
-    places) must both be empty.
-    """
-    path = Path(path)
-    with Package(path) as pkg:
-        doc = _read(pkg)
-        block_ids = {b.id for b in doc.blocks}
-        where: dict[etree._Element, list[str]] = {}
-        story_parts: set[str] = set()
-        mismatch: list[str] = []  # text boxes whose fallback copy differs from the choice
-        for ref in walk(pkg):
-            story_parts.add(ref.part)
-            pieces = ref.pieces
-            emitted = ref.id in block_ids
-            for piece in pieces.visible:
-                if piece.elem.tag == W_T:
-                    where.setdefault(piece.elem, []).append(
-                        f"block:{ref.id}" if emitted else "skip:whitespace-only paragraph")
-            for mirror in ref.mirrors:
-                if paragraph_pieces(mirror).text != pieces.text:
-                    mismatch.append(ref.id)
-            for t, reason in pieces.skipped:
-                where.setdefault(t, []).append(f"skip:{reason}")
-        _hf, unref = header_footer_parts(pkg)
-        total = in_blocks = 0
-        skipped: Counter[str] = Counter()
-        lost: list[str] = []
-        double: list[str] = []
-        per_story: Counter[str] = Counter(b.story for b in doc.blocks)
-        for name in sorted(pkg.names):
-            if not name.lower().endswith(".xml"):
-                continue
-            raw = pkg.raw(name)
-            if W_NS.encode() not in raw:
-                continue
-            root = pkg.xml(name) if name in story_parts else safe_parse(raw, name, path)
-            for t in root.iter(W_T):
-                n = len(t.text or "")
-                total += n
-                homes = where.get(t)
-                if homes is None:
-                    note = next((a for a in t.iterancestors(w("footnote"), w("endnote"))), None)
-                    if note is not None and note.get(w("type")) in NOTE_TYPES_SKIPPED:
-                        skipped["note separator"] += n
-                    elif name in story_parts:
-                        lost.append(f"{name}: {(t.text or '')[:40]!r}")
-                    else:
-                        skipped[_part_reason(name, unref)] += n
-                    continue
-                if len(homes) > 1:
-                    double.append(f"{name}: {(t.text or '')[:40]!r} in {homes}")
-                home = homes[0]
-                if home.startswith("block:"):
-                    in_blocks += n
-                else:
-                    skipped[home[5:]] += n
-        block_chars = sum(len(b.text) for b in doc.blocks)
-        return {
-            "path": str(path),
-            "blocks": len(doc.blocks),
-            "per_story": dict(per_story),
-            "total_chars": total,
-            "in_blocks_chars": in_blocks,
-            "block_text_chars": block_chars,  # adds tabs/breaks, so >= in_blocks_chars
-            "skipped_chars": dict(skipped),
-            "lost": lost,
-            "double": double,
-            "untouched": doc.meta["untouched"],
-            "fallback_mismatch": mismatch,
-            "ok": not lost and not double and total == in_blocks + sum(skipped.values()),
-        }

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..document import Document, Origin, Segment, Severity
 from ..fileio import atomic_write
-from ..model import Document, Origin, Segment, Severity
 
 METADATA_PREFIX = "pipeline-review-metadata: "
 REVIEW_VERSION = 1
@@ -29,7 +29,6 @@ WIDTHS_CM = [2.6, 8.2, 8.2, 2.2, 5.5]
 
 ORIGIN_FILL = {
     Origin.MEMORY_EXACT: "E2EFDA",  # green: reused from the memory
-    Origin.MEMORY_FUZZY: "FFF2CC",  # yellow
     Origin.REVIEWED: "DDEBF7",  # blue
     Origin.PASSTHROUGH: "F2F2F2",  # grey
     Origin.NONE: "F2F2F2",
@@ -120,12 +119,12 @@ def build_review(doc: Document, mode: str = "translate") -> Any:
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(1.5))
 
-    meta = doc.meta
+    run_info = doc.run
     counts = doc.counts()
     title = "Translation review" if mode == "translate" else "Polish review"
     out.add_heading(f"{title}: {doc.path.name}", level=1)
     red = RGBColor(0xC0, 0x00, 0x00)
-    model = meta.get("model", {})
+    model = run_info.model if run_info.model is not None else {}
     if mode == "translate":
         p = out.add_paragraph()
         p.add_run("Model: ").bold = True
@@ -140,9 +139,9 @@ def build_review(doc: Document, mode: str = "translate") -> Any:
             w.bold = True
             w.font.color.rgb = red
     info = [("File", str(doc.path)),
-            ("Glossary", str(meta.get("glossary", "none"))),
-            ("Grammar", str(meta.get("grammar", "none"))),
-            ("Memory", str(meta.get("memory", "none"))),
+            ("Glossary", str(run_info.glossary if run_info.glossary is not None else "none")),
+            ("Grammar", str(run_info.grammar if run_info.grammar is not None else "none")),
+            ("Memory", str(run_info.memory if run_info.memory is not None else "none")),
             ("Segments", f"{counts['segments']} (translated {counts['translated']}, "
                          f"skipped {counts['skipped']}, failed {counts['failed']})")]
     for label, value in info:
@@ -195,8 +194,8 @@ def build_review(doc: Document, mode: str = "translate") -> Any:
 
     metadata = {
         "version": REVIEW_VERSION, "mode": mode, "source_path": str(doc.path.resolve()),
-        "source_sha256": meta.get("source_sha256", ""), "model": model.get("id", ""),
-        "glossary": meta.get("glossary_version", ""), "segments": counts["segments"],
+        "source_sha256": run_info.source_sha256, "model": model.get("id", ""),
+        "glossary": run_info.glossary_version, "segments": counts["segments"],
     }
     tail = out.add_paragraph()
     r = tail.add_run(METADATA_PREFIX + json.dumps(metadata, ensure_ascii=False))

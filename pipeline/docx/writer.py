@@ -11,7 +11,7 @@ Placing the English in the runs (see :func:`place_text`):
     segment, when the segment lay within one formatting (a bold sentence stays bold, a
     hyperlinked sentence stays a link);
   * a segment that mixed formattings (a bold word inside a sentence) goes into the run
-    with most of its text, and the block id is listed in doc.meta["formatting_dropped"].
+    with most of its text, and the block id is listed in doc.run.formatting_dropped.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from pathlib import Path
 from lxml import etree
 
 from ..cjk import HAN_RE
+from ..document import Block, Document
 from ..errors import InputError, OutputError
 from ..fileio import atomic_write
-from ..model import Block, Document, Segment
 from .convert import load_source
 from .ooxml import W_BR, W_R, W_RPR, W_T, W_TAB, XML_SPACE, W, w
-from .reader import Package, ParaRef, Piece, Pieces, paragraph_pieces, walk
+from .pieces import Piece, Pieces, paragraph_pieces
+from .reader import Package, ParaRef, walk
 from .safety import DOCX_MAIN, DOTX_MAIN
 
 # rPr children that do not change how English looks (language tags, East Asian font
@@ -106,23 +107,6 @@ def _groups(pieces: Sequence[Piece]) -> list[_RunGroup]:
         pos += len(piece.text)
         groups[-1].end = pos
     return groups
-
-
-def target_units(block: Block) -> list[str]:
-    """The English of each segment with its gap, exactly as Block.target_text joins them."""
-    units: list[str] = []
-    prev: Segment | None = None
-    for seg in block.segments:
-        gap = seg.gap_before
-        if prev is not None and gap == "" and prev.target is not None and seg.target is not None:
-            gap = " "
-        units.append(gap + seg.text)
-        prev = seg
-    if units:
-        units[-1] += block.tail
-    else:
-        units.append(block.tail)
-    return units
 
 
 def _dominant(groups: Sequence[_RunGroup], s: int, e: int) -> int:
@@ -228,7 +212,7 @@ def plan(pieces: Sequence[Piece], block: Block, source_text: str) -> Plan:
         visible = [i for i, g in enumerate(groups) if g.text.strip()]
         out.texts[next((i for i in visible if i not in in_field), visible[0] if visible else 0)] = target
         return out
-    units = target_units(block)
+    units = block.target_units()
     aligned = bool(block.segments) and block.rebuilt_source() == source_text
     if not aligned:
         out.texts[_dominant(groups, 0, len(source_text))] = target
@@ -339,7 +323,7 @@ def _serialize(root: etree._Element) -> bytes:
 def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
     """Write the English DOCX for ``doc`` to ``out_path`` atomically; returns the path.
 
-    Only blocks with ``block.changed`` are rewritten. ``doc.meta["formatting_dropped"]``
+    Only blocks with ``block.changed`` are rewritten. ``doc.run.formatting_dropped``
     lists the blocks whose inline formatting could not be placed on the English.
     """
     src = Path(doc.path)
@@ -398,6 +382,6 @@ def write_docx(doc: Document, out_path: Path, *, force: bool = False) -> Path:
             atomic_write(out_path, write, force=force)
         except OSError as exc:
             raise OutputError(f"cannot write {out_path}: {exc.strerror or exc}") from None
-    doc.meta["formatting_dropped"] = dropped
-    doc.meta["fields_unplaced"] = unplaced
+    doc.run.formatting_dropped = dropped
+    doc.run.fields_unplaced = unplaced
     return out_path

@@ -17,6 +17,7 @@ Modules: ``terms`` (``Term``), ``tsv`` (loading, validation, encodings, ``format
 """
 
 from .core import Glossary
+from .encoding import detect_encoding, file_encoding
 from .enforce import EnforceStep
 from .matcher import TermProblem, rendering_re
 from .normalizer import normalize_text
@@ -25,8 +26,6 @@ from .tsv import (
     add_simplified_variants,
     builtin_glossary,
     builtin_path,
-    detect_encoding,
-    file_encoding,
     format_tsv,
     import_tbx_to_tsv,
     load_glossaries,

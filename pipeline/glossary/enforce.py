@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Change, Document, Origin, Segment
+from ..document import Change, Document, Origin, Segment
 from .core import Glossary
 from .matcher import _phrase_re, _sentence_start, _shape
 from .terms import _ALNUM, STEP, Term, _en_key

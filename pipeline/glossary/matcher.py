@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..document import Severity, TermHit
 from ..errors import GlossaryError
-from ..model import Severity, TermHit
 from .terms import (
     _ALNUM,
     _CJK_RE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..model import Change
+from ..document import Change
 from .matcher import _caps_line, _phrase_re, _sentence_start, _shape
 from .terms import _ALNUM, STEP, Term, _en_key, _has_edges, _squash
 

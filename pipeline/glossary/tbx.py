@@ -27,10 +27,9 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
@@ -117,14 +116,11 @@ def tbx_bytes(terms: Iterable[Term], title: str = "", zh_lang: str = "zh-CN",
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def export_tbx(glossary: Any, path: Path, *, zh_lang: str = "zh-CN",
+def export_tbx(terms: Sequence[Term], path: Path, *, title: str = "", zh_lang: str = "zh-CN",
                en_lang: str = "en-US", force: bool = True) -> Path:
-    """Write the terms of ``glossary`` (a Glossary or a sequence of Terms) as a TBX-Basic
-    file (atomically)."""
-    # A Glossary (duck-typed: this reader/writer works on plain Term records only).
-    terms = list(getattr(glossary, "terms", glossary))
-    title = str(getattr(glossary, "name", ""))
-    data = tbx_bytes(terms, title, zh_lang, en_lang)
+    """Write ``terms`` (e.g. ``glossary.terms``, titled ``glossary.name``) as a TBX-Basic
+    file (atomically). This module works on plain Term records only (no Glossary import)."""
+    data = tbx_bytes(list(terms), title, zh_lang, en_lang)
     written = atomic_write(Path(path), lambda p: p.write_bytes(data), force=force)
     xcs = written.with_name(XCS_NAME)  # the XCSURI is relative: put the XCS beside it
     if not xcs.exists():

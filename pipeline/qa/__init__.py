@@ -19,16 +19,16 @@ Term checks use :meth:`pipeline.glossary.Glossary.term_problems`, the same logic
 glossary step (word forms, ``allowed`` alternatives). The grammar check (Harper, report
 only) runs on reviewed English; machine English has been through the grammar step.
 
-Modules: ``quantities`` (number / date / time / 万亿 parsing), ``analysis`` (``analyze``),
+Modules: ``analysis`` (``analyze``),
 ``context`` (constants, ``QAContext``, the registry), ``checks`` (the named checks),
 ``step`` (``run_checks``, ``QAStep``, ``summarize``), ``poa`` (document-level checks).
 """
 
 from ..cjk import HAN_RE
+from ..quantities import parse_chinese_int, parse_english_words
 from .analysis import analyze
 from .checks import clause_counts, length_ratio
 from .context import CHECKS, Check, QAContext, check_names, get_checks
-from .quantities import parse_chinese_int, parse_english_words
 from .step import QAStep, run_checks, summarize
 
 __all__ = ["CHECKS", "HAN_RE", "Check", "QAContext", "QAStep", "analyze", "check_names",

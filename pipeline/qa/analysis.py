@@ -8,7 +8,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ..protect import PATTERNS as _PROTECT_LIST
-from .quantities import (
+from ..quantities import (
     _BLANK,
     Analysis,
     IdRef,

@@ -7,10 +7,10 @@ import re
 import unicodedata
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cjk import FULLWIDTH_RE, HAN_RE
-from ..model import Severity, TermHit
+from ..document import Severity, TermHit
 from .analysis import PLACEHOLDER_RE, _contains_id, _fmt, analyze
 from .context import (
     _EN_QUOTE_RE,
@@ -23,6 +23,9 @@ from .context import (
     QAContext,
     check,
 )
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 # --------------------------------------------------------------------------------------
 # The checks
@@ -270,17 +273,15 @@ def _terms(source: str, ctx: QAContext) -> list[TermHit]:
     return list(ctx.terms or [])
 
 
-def _glossary(ctx: QAContext) -> Any:
-    if ctx.glossary is not None:
-        return ctx.glossary
-    from ..glossary import Glossary
-
-    return _empty_glossary(Glossary)
+def _glossary(ctx: QAContext) -> Glossary:
+    return ctx.glossary if ctx.glossary is not None else _empty_glossary()
 
 
 @lru_cache(maxsize=1)
-def _empty_glossary(cls: Any) -> Any:
-    return cls([], "none")
+def _empty_glossary() -> Glossary:
+    from ..glossary import Glossary
+
+    return Glossary([], "none")
 
 
 def _term_problems(source: str, target: str, ctx: QAContext) -> list[Any]:
@@ -313,7 +314,7 @@ def check_term_wrong(source: str, target: str, ctx: QAContext) -> list[str]:
     return list(dict.fromkeys(messages))
 
 
-def _accepted(glossary: Any, hit: TermHit, target: str) -> list[tuple[int, int]]:
+def _accepted(glossary: Glossary, hit: TermHit, target: str) -> list[tuple[int, int]]:
     try:
         term = glossary.term_for(hit)
     except KeyError:
@@ -454,11 +455,11 @@ class GrammarReport:
     CATEGORIES = frozenset({"agreement", "grammar"})
     SKIP_RULES = frozenset({"RepeatedWords"})  # the repeated-word check reports these
 
-    def __init__(self, glossary: Any = None) -> None:
+    def __init__(self, glossary: Glossary | None = None) -> None:
         from ..grammar import BUILTIN_WORDS
 
         words = set(BUILTIN_WORDS)
-        if glossary is not None and hasattr(glossary, "dictionary_words"):
+        if glossary is not None:
             words |= {str(w) for w in glossary.dictionary_words()}
         self.words = tuple(sorted(words))
         self.unavailable: str | None = None

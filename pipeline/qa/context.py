@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..cjk import HAN
+from ..document import Severity, TermHit
 from ..errors import InputError
-from ..model import Severity, TermHit
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 # --------------------------------------------------------------------------------------
 # Character classes
@@ -43,7 +46,7 @@ _EN_QUOTE_RE = re.compile("[“”\"‘’«»]|(?<![A-Za-z])'|'(?![A-Za-z])")
 class QAContext:
     """What a check may need besides the two texts. Every field is optional."""
 
-    glossary: Any = None  # a pipeline.glossary.Glossary (detect / wrong_renderings_in)
+    glossary: Glossary | None = None  # for detect / wrong_renderings_in
     terms: list[TermHit] | None = None  # terms already detected in the source (protect step)
     ratio_bounds: tuple[float, float] = RATIO_BOUNDS
     # Report-only grammar checker for reviewed English (a GrammarReport), or None.

@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..model import Document, Note, Severity
-from .quantities import MONTHS, month_alternation
+from ..document import Document, Note, Severity
+from ..quantities import MONTHS, month_alternation
 
 STEP = "qa"
 MAX_EXAMPLES = 3

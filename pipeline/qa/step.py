@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model import Document, Note, Severity
+from ..document import Document, Note, Severity
 from .checks import GrammarReport  # importing checks registers them in CHECKS
 from .context import CHECKS, Check, QAContext, get_checks
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 # --------------------------------------------------------------------------------------
 # Running checks
@@ -38,7 +41,7 @@ class QAStep:
 
     name = "qa"
 
-    def __init__(self, glossary: Any = None, checks: list[str] | None = None,
+    def __init__(self, glossary: Glossary | None = None, checks: list[str] | None = None,
                  poa: bool = True, grammar: bool = True) -> None:
         self.glossary = glossary
         self.checks = get_checks(checks)
