@@ -67,10 +67,10 @@ def count_words(paras: list[str]) -> int:
 
 def polish_all(step: object, paras: list[str]) -> None:
     """What `pipeline polish` does to a document: sentences, then `polish_document`."""
-    from pipeline.model import Block, Document
+    from pipeline.document import Block, Document, RunInfo
     from pipeline.polish import polish_document, segment_english
 
-    doc = Document(path=Path("bench.txt"), meta={"format": "txt"})
+    doc = Document(path=Path("bench.txt"), run=RunInfo(format="txt"))
     for i, p in enumerate(paras):
         doc.blocks.append(segment_english(Block(id=f"line{i + 1}", story="body", text=p)))
     polish_document(doc, step)  # type: ignore[arg-type]

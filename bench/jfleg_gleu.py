@@ -123,10 +123,10 @@ def polish_lines(lines: list[str], step: Any) -> tuple[list[str], collections.Co
                                                         collections.Counter[str]]:
     """Each line through `pipeline polish`'s own functions; returns the polished lines and
     the counts of automatic edits (by rule) and of notes (by code)."""
-    from pipeline.document import Block, Document
+    from pipeline.document import Block, Document, RunInfo
     from pipeline.polish import polish_document, segment_english
 
-    doc = Document(path=Path("jfleg.txt"), meta={"format": "txt"})
+    doc = Document(path=Path("jfleg.txt"), run=RunInfo(format="txt"))
     for i, line in enumerate(lines):
         doc.blocks.append(segment_english(Block(id=f"line{i + 1}", story="body", text=line)))
     polish_document(doc, step)

@@ -266,10 +266,6 @@ class Document:
     blocks: list[Block] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)  # document-level findings
     run: RunInfo = field(default_factory=RunInfo)  # model, glossary, grammar, timings...
-    # Legacy, read by nothing in the pipeline: only grammar.py's step (owned by another
-    # branch) still writes "grammar"/"grammar_fallback" here. Use ``run``; drop this field
-    # once grammar.py sets ``doc.run.grammar``.
-    meta: dict[str, Any] = field(default_factory=dict)
     # "traditional" when the draft is written in Traditional Chinese (its segments then
     # carry ``Segment.simplified``), "simplified" otherwise; "" before segmentation.
     script: str = ""

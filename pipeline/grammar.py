@@ -41,8 +41,8 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from . import wordsplit
+from .document import Change, Document, Note, Severity
 from .errors import InputError
-from .model import Change, Document, Note, Severity
 from .postedit import (
     apply_postedit,
     apply_postedit_many,
@@ -1011,10 +1011,10 @@ class GrammarStep:
             seg.target = new
             seg.changes.extend(changes)
             seg.notes.extend(notes)
-        doc.meta["grammar"] = self.describe()
+        doc.run.grammar = self.describe()
         note = self.fallback_note()
         if note is not None:
-            doc.meta["grammar_fallback"] = self.fallback
+            doc.run.grammar_fallback = self.fallback
             if not any(n.code == note.code for n in doc.notes):
                 doc.notes.append(note)
         return doc

@@ -27,7 +27,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .model import Change, Note, Severity
+from .document import Change, Note, Severity
 
 STEP = "grammar"
 SUGGESTION = "grammar-suggestion"  # the Note code of a suggest rule

@@ -200,10 +200,7 @@ class Pipeline:
                    self.options.fuzzy_threshold)(doc)
 
     def _run_grammar(self, doc: Document) -> None:
-        self.grammar(doc)
-        # (grammar.py's step also records these in doc.meta: another branch owns it)
-        doc.run.grammar = self.grammar.describe()
-        doc.run.grammar_fallback = self.grammar.fallback or ""
+        self.grammar(doc)  # built on first use; it records doc.run.grammar(_fallback)
 
     def prepare(self, path: Path) -> Document:
         """read, then ``prepare_steps``."""

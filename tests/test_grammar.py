@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.document import Block, Document, Segment, Severity
 from pipeline.errors import InputError
 from pipeline.grammar import (
     BUILTIN_WORDS,
@@ -31,7 +32,6 @@ from pipeline.grammar import (
     spelling_candidates,
     spelling_fix,
 )
-from pipeline.model import Block, Document, Segment, Severity
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -206,7 +206,7 @@ def test_step_edits_targets_and_records_changes(step: GrammarStep) -> None:
     assert all(c.step == "grammar" for c in s0.changes)
     assert s1.target is None and not s1.changes
     assert s2.target is None and not s2.changes
-    assert doc.meta["grammar"].startswith("harper (harper-py ")
+    assert doc.run.grammar.startswith("harper (harper-py ")
 
 
 def test_none_backend_applies_post_edit_rules_only() -> None:
@@ -385,7 +385,7 @@ def test_ids_numbers_and_terms_survive_new_rules(step: GrammarStep) -> None:
 def test_large_single_line_input(step: GrammarStep) -> None:
     """A 100 KB paragraph on one line: sentence splitting and polish finish and keep
     every sentence (the sentence-start check once scanned the whole prefix each time)."""
-    from pipeline.model import Block
+    from pipeline.document import Block
     from pipeline.polish import segment_english, sentence_spans
 
     unit = ("We has checked manycases of the orders. The buyer did not received the item. "

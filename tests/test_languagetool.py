@@ -138,9 +138,9 @@ def test_fallback_when_the_port_is_closed() -> None:
     # Generous (a busy machine): it catches a hang on the library's 300 s timeout.
     assert time.perf_counter() - t0 < 60
     assert doc.segments[0].target == "We have checked the orders."
-    assert doc.meta["grammar"].startswith("harper (harper-py ")
-    assert "LanguageTool unavailable" in doc.meta["grammar"]
-    assert "cannot connect (connection refused)" in doc.meta["grammar"]
+    assert doc.run.grammar.startswith("harper (harper-py ")
+    assert "LanguageTool unavailable" in doc.run.grammar
+    assert "cannot connect (connection refused)" in doc.run.grammar
     assert [n.code for n in doc.notes] == ["grammar-fallback"]
     assert doc.notes[0].severity is Severity.WARNING
 
