@@ -40,10 +40,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
-from . import wordsplit
-from .document import Change, Document, Note, Severity
-from .errors import InputError
-from .postedit import (
+from .. import wordsplit
+from ..document import Change, Document, Note, Severity
+from ..errors import InputError
+from ..postedit import (
     apply_postedit,
     apply_postedit_many,
     edit_context,
