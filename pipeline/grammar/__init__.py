@@ -1,45 +1,67 @@
-"""The grammar step (see :mod:`.step`); every name other modules import is re-exported."""
+"""The grammar step: post-edit rules, then a grammar checker, with only safe fixes applied.
+
+The package, in pipeline order:
+
+* :mod:`.backends` -- Harper (in-process, default), a LanguageTool server, or none behind one
+  ``check(text) -> [Finding]`` interface; the rule tables; the file-descriptor stdout guard.
+* :mod:`.guards` -- spans no edit may touch (URLs, digits, inner capitals, acronyms, glossary
+  words) and where a sentence starts.
+* :mod:`.spelling` -- spelling candidates ranked by word frequency and neighbouring words.
+* :mod:`.edits` -- which findings become edits (the allow-lists) or notes, applying edits,
+  the check-again passes, many texts per backend call.
+* :mod:`.step` -- :class:`GrammarStep`, :func:`polish_text`, :func:`polish_texts`.
+
+Every name other modules and tests import from ``pipeline.grammar`` is re-exported here.
+"""
 
 from __future__ import annotations
 
-from .step import (  # noqa: F401
+from .backends import (  # noqa: F401
     BACKENDS,
-    BATCH_CHARS,
     BUILTIN_WORDS,
-    COMMON_WORD,
-    CONTEXT_WEIGHT,
     ENV_URL,
     HARPER_AUTO,
     LANGUAGETOOL_AUTO,
     LANGUAGETOOL_TIMEOUT_S,
     MAX_PASSES,
-    SPELL_EDIT_COST,
-    SPELL_MARGIN,
     STEP,
     BackendUnavailable,
     Finding,
     GrammarBackend,
-    GrammarStep,
     HarperBackend,
     LanguageToolBackend,
     NoneBackend,
     _harper_linter,
+    harper_words,
+    index_to_utf16,
+    quiet_stdout,
+    utf16_to_index,
+)
+from .edits import (  # noqa: F401
+    BATCH_CHARS,
     apply_edits,
-    at_sentence_start,
-    capitalization_ok,
-    capitalize_start,
     check_many,
     correct,
     correct_many,
-    guarded_spans,
-    harper_words,
-    in_context,
-    index_to_utf16,
     plan_edits,
-    polish_text,
-    polish_texts,
-    quiet_stdout,
+)
+from .guards import (  # noqa: F401
+    at_sentence_start,
+    guarded_spans,
+)
+from .spelling import (  # noqa: F401
+    COMMON_WORD,
+    CONTEXT_WEIGHT,
+    SPELL_EDIT_COST,
+    SPELL_MARGIN,
+    capitalization_ok,
+    capitalize_start,
+    in_context,
     spelling_candidates,
     spelling_fix,
-    utf16_to_index,
+)
+from .step import (  # noqa: F401
+    GrammarStep,
+    polish_text,
+    polish_texts,
 )
