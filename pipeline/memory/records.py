@@ -231,7 +231,7 @@ def open_memory(spec: str | Path, *, create: bool = True, readonly: bool = False
     """The memory at ``spec``: a ``postgresql://`` URL (``PgTranslationMemory``, needs the
     ``team`` extra) or an SQLite file path (``TranslationMemory``)."""
     if is_memory_url(spec):
-        from ..memory_pg import PgTranslationMemory
+        from .postgres import PgTranslationMemory
 
         return PgTranslationMemory(str(spec), create=create, readonly=readonly)
     from .sqlite import TranslationMemory

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InputError
-from .memory import (
+from ..errors import InputError
+from .records import (
     _COLUMNS,
     _HISTORY_COLUMNS,
     DECISIONS,
