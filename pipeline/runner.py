@@ -32,7 +32,7 @@ class RunOptions:
     acronyms: bool = True
     grammar: str = "harper"  # harper | languagetool | none
     languagetool_url: str | None = None
-    # An SQLite file, or a team's database as a postgresql:// URL (pipeline.memory_pg).
+    # An SQLite file, or a team's database as a postgresql:// URL (pipeline.memory.postgres).
     memory: Path | str | None = None
     fuzzy_threshold: float = 0.75
     model: Path | None = None  # an unpacked Argos package folder; default: installed or demo

@@ -2,7 +2,7 @@
 
 Two storage back-ends share one interface (``MemoryStore``) and the rules below: the SQLite file
 (``TranslationMemory``, the default) and a team's PostgreSQL database
-(``pipeline.memory_pg.PgTranslationMemory``). ``open_memory(spec)`` takes a path or a
+(``pipeline.memory.postgres.PgTranslationMemory``). ``open_memory(spec)`` takes a path or a
 ``postgresql://`` URL and returns the right one.
 
 One row per *normalised* source (NFKC + whitespace collapsed), so full-width and
@@ -35,7 +35,7 @@ are scored exactly with ``difflib.SequenceMatcher.ratio`` on the normalised text
 character-level similarity, which suits Chinese (no word boundaries).
 
 Modules: ``records`` (entries, the interface, rules, specs), ``sqlite`` (the SQLite store), ``schema``,
-``step`` (the memory step and ``remember``); ``pipeline.memory_pg`` is the PostgreSQL store.
+``step`` (the memory step and ``remember``); ``postgres`` + ``pg_schema`` (the PostgreSQL store).
 """
 
 from __future__ import annotations
