@@ -27,7 +27,7 @@ from .docx.ooxml import SAFE_OPTIONS, XML_LANG
 from .errors import InputError
 from .fileio import atomic_write
 from .langcode import Lang, best, parse_lang
-from .memory import ORIGINS, MemoryEntry, MemoryStore, normalize, now_iso
+from .memory import ORIGINS, MemoryEntry, MemoryStore, memory_key, now_iso
 
 TOOL = "appeal-pipeline"
 _INLINE_CODES = {"bpt", "ept", "ph", "it", "ut"}  # native codes: their text is markup
@@ -421,7 +421,7 @@ def import_tmx_report(memory: MemoryStore, path: Path, origin: str = "reviewed",
         batch.clear()
 
     for entry in _iter_tus(path, origin, status_as, result):
-        key = normalize(entry.source)
+        key = memory_key(entry.source)
         if key in seen:
             result.duplicates += 1
             result.conflicts += seen[key] != entry.target

@@ -20,9 +20,9 @@ from pipeline.glossary import (
     Glossary,
     Term,
     builtin_path,
+    fix_renderings_text,
     format_tsv,
     load_glossaries,
-    normalize_text,
     parse_glossary,
     read_glossary_file,
     zh_key,
@@ -74,9 +74,9 @@ def test_builtin_glossary_loads_with_the_core_appeal_terms(g: Glossary) -> None:
 def test_builtin_canonicals_survive_normalisation_and_wrong_renderings_map_to_them(
         g: Glossary) -> None:
     for t in g.terms:
-        assert g.normalize(t.canonical) == (t.canonical, []), t.canonical
+        assert g.fix_renderings(t.canonical) == (t.canonical, []), t.canonical
         for w in t.wrong_renderings:
-            text, changes = g.normalize(f"We saw {w} here.")
+            text, changes = g.fix_renderings(f"We saw {w} here.")
             assert text == f"We saw {t.canonical} here.", w
             assert [c.rule for c in changes] == [f"glossary:{t.canonical}"]
 
@@ -271,7 +271,7 @@ def test_user_glossary_overrides_builtin_entry(g: Glossary, tmp_path: Path) -> N
     # The whole built-in entry is replaced: its other variants go with it.
     assert [h.canonical for h in merged.detect("订单瑕疵率")] == []
     # The user entry claims "store index"; the built-in entry that had it loses it.
-    assert merged.normalize("the store index")[0] == "the defect metric"
+    assert merged.fix_renderings("the store index")[0] == "the defect metric"
     assert [t.canonical for t in merged.terms if t.canonical == "performance metrics"]
     assert load_glossaries([p], builtin=False).name == "my.tsv"
     assert len(load_glossaries([p], builtin=False).terms) == 2
@@ -391,15 +391,15 @@ def test_detect_runs_on_joined_paragraph_text_split_into_runs(g: Glossary, tmp_p
     ("A storefront index", "A storefront index"),  # word boundaries
 ])
 def test_normalize(g: Glossary, before: str, after: str) -> None:
-    text, changes = g.normalize(before)
+    text, changes = g.fix_renderings(before)
     assert text == after
     assert bool(changes) == (before != after)
-    assert g.normalize(text) == (text, [])  # never applied twice
-    assert normalize_text(before) == after
+    assert g.fix_renderings(text) == (text, [])  # never applied twice
+    assert fix_renderings_text(before) == after
 
 
 def test_normalize_records_one_change_per_replacement(g: Glossary) -> None:
-    text, changes = g.normalize("AtoZ claims and one A2Z claim; order defect ratio.")
+    text, changes = g.fix_renderings("AtoZ claims and one A2Z claim; order defect ratio.")
     assert text == "A-to-z Guarantee claims and one A-to-z Guarantee claim; Order Defect Rate."
     assert [(c.rule, c.before, c.after, c.step) for c in changes] == [
         ("glossary:A-to-z Guarantee claim", "AtoZ claims", "A-to-z Guarantee claims", "glossary"),
@@ -547,7 +547,7 @@ def test_plural_column_and_the_name_rule(tmp_path: Path) -> None:
     assert [t.plural_form for t in terms] == [None, "Reports of Action", None, "return slips"]
     assert parse_glossary(format_tsv(terms), "t.tsv") == terms
     mine = Glossary(terms)
-    assert mine.normalize("Sales datas and Report of Actions, Returns Centers; return bills.")[0] \
+    assert mine.fix_renderings("Sales datas and Report of Actions, Returns Centers; return bills.")[0] \
         == "Sales data and Reports of Action, Returns Center; return slips."
     with pytest.raises(GlossaryError, match="t.tsv:2: plural"):
         parse_glossary("zh_variants\tcanonical\tplural\n数据\tdata\ta|b\n", "t.tsv")
@@ -605,10 +605,10 @@ def test_detect_never_crashes_and_never_overlaps(parts: list[str]) -> None:
                           st.sampled_from([" ", ". ", "s ", "\n", "A", "Amazon "])), max_size=8))
 def test_normalize_never_crashes_and_is_stable(parts: list[str]) -> None:
     text = "".join(parts)
-    out, changes = _BUILTIN.normalize(text)
+    out, changes = _BUILTIN.fix_renderings(text)
     assert isinstance(out, str)
     assert (out == text) == (changes == [])
-    assert _BUILTIN.normalize(out)[0] == out  # idempotent: never applied twice
+    assert _BUILTIN.fix_renderings(out)[0] == out  # idempotent: never applied twice
     for c in changes:
         assert c.before in text and c.after in out
 

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.document import Block, Document, Origin, Segment, Severity
 from pipeline.errors import InputError
-from pipeline.memory import MemoryEntry, MemoryStep, TranslationMemory, normalize, remember
+from pipeline.memory import MemoryEntry, MemoryStep, TranslationMemory, memory_key, remember
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,8 +37,8 @@ def test_creates_file_in_wal_mode(tm: TranslationMemory) -> None:
 
 
 def test_normalize_nfkc_and_whitespace() -> None:
-    assert normalize(" 订单号：１２３  已 退款 。\n") == "订单号:123已退款。"
-    assert normalize("ASIN   B0123  listing") == "ASIN B0123 listing"
+    assert memory_key(" 订单号：１２３  已 退款 。\n") == "订单号:123已退款。"
+    assert memory_key("ASIN   B0123  listing") == "ASIN B0123 listing"
 
 
 def test_exact_lookup_uses_normalised_key(tm: TranslationMemory) -> None:

@@ -23,7 +23,7 @@ from pipeline.memory import (
     SCHEMA_VERSION,
     MemoryEntry,
     MemoryStore,
-    normalize,
+    memory_key,
     open_memory,
 )
 from pipeline.tmx import export_tmx, import_tmx_report
@@ -58,7 +58,7 @@ def test_exact_lookup_is_normalised(memory_spec: str | Path) -> None:
         assert tm.store("我们的订单缺陷率为２．８％。", "Our ODR is 2.8%.", "reviewed") == "inserted"
         hit = tm.lookup("我们的 订单缺陷率为2.8%。")
         assert hit is not None and hit.target == "Our ODR is 2.8%." and hit.score == 1.0
-        assert hit.key == normalize("我们的订单缺陷率为２．８％。")
+        assert hit.key == memory_key("我们的订单缺陷率为２．８％。")
         assert tm.lookup("别的句子。") is None and tm.lookup("   ") is None
 
 
@@ -113,11 +113,11 @@ SENTENCES = ["我们的店铺因订单缺陷率过高被停用。", "我们的�
 
 def _expected(query: str, threshold: float) -> list[tuple[str, float]]:
     """The documented rule, computed here directly: difflib ratio on normalised keys."""
-    q = normalize(query)
+    q = memory_key(query)
     out = []
     for s in SENTENCES:
-        r = difflib.SequenceMatcher(None, normalize(s), q, autojunk=False).ratio()
-        score = 1.0 if normalize(s) == q else round(r, 4)
+        r = difflib.SequenceMatcher(None, memory_key(s), q, autojunk=False).ratio()
+        score = 1.0 if memory_key(s) == q else round(r, 4)
         if score >= threshold:
             out.append((s, score))
     return sorted(out, key=lambda x: -x[1])

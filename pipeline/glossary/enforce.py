@@ -46,7 +46,7 @@ class EnforceStep:
                 if seg.reviewed:
                     self.check_terms(seg)
                 continue
-            text, changes = self.glossary.normalize(seg.target)
+            text, changes = self.glossary.fix_renderings(seg.target)
             if self.acronyms:
                 text, more = self.apply_acronyms(text, seen)
                 changes += more

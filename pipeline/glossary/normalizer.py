@@ -1,4 +1,4 @@
-"""Rewriting wrong English renderings of glossary terms (``Glossary.normalize``)."""
+"""Rewriting wrong English renderings of glossary terms (``Glossary.fix_renderings``)."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ class Normalizer:
                 break
         return start, end, plural
 
-    def normalize(self, english: str) -> tuple[str, list[Change]]:
+    def fix_renderings(self, english: str) -> tuple[str, list[Change]]:
         """Replace wrong renderings with canonical terms; one Change per replacement."""
         if not english or self._norm_re is None:
             return english, []
@@ -180,8 +180,8 @@ class Normalizer:
         out.append(english[pos:])
         return "".join(out), changes
 
-    def normalize_text(self, english: str) -> str:
-        return self.normalize(english)[0]
+    def fix_renderings_text(self, english: str) -> str:
+        return self.fix_renderings(english)[0]
 
     def wrong_renderings_in(self, english: str) -> list[tuple[Term, str]]:
         """Wrong renderings (the replaceable ones) present in ``english``, in order."""
@@ -217,9 +217,9 @@ class Normalizer:
         return sorted(words, key=lambda w: (w.lower(), w))
 
 
-def normalize_text(text: str, glossary: Glossary | None = None) -> str:
+def fix_renderings_text(text: str, glossary: Glossary | None = None) -> str:
     """Amazon's terms in an English draft ("AtoZ claims" -> "A-to-z Guarantee claims")."""
     from .tsv import builtin_glossary
 
-    return (glossary or builtin_glossary()).normalize(text)[0]
+    return (glossary or builtin_glossary()).fix_renderings(text)[0]
 

@@ -249,8 +249,8 @@ def polish_text(text: str, backend: str = "harper", languagetool_url: str | None
     changes: list[Change] = []
     gloss = step.glossary if step.glossary is not None else glossary
     if normalize_terms and gloss is not None:
-        # Glossary.normalize(text) -> (text, changes); normalize_text may return the text only.
-        fn = getattr(gloss, "normalize", None) or getattr(gloss, "normalize_text", None)
+        # Glossary.fix_renderings(text) -> (text, changes); fix_renderings_text: the text only.
+        fn = getattr(gloss, "fix_renderings", None) or getattr(gloss, "fix_renderings_text", None)
         if fn is not None:
             result = fn(text)
             if isinstance(result, tuple):
@@ -288,8 +288,8 @@ def _normalize(text: str, gloss: Any, enabled: bool) -> tuple[str, list[Change]]
     """Glossary normalisation: wrong renderings to the Amazon term."""
     changes: list[Change] = []
     if enabled and gloss is not None:
-        # Glossary.normalize(text) -> (text, changes); normalize_text may return the text only.
-        fn = getattr(gloss, "normalize", None) or getattr(gloss, "normalize_text", None)
+        # Glossary.fix_renderings(text) -> (text, changes); fix_renderings_text: the text only.
+        fn = getattr(gloss, "fix_renderings", None) or getattr(gloss, "fix_renderings_text", None)
         if fn is not None:
             result = fn(text)
             if isinstance(result, tuple):

@@ -57,9 +57,9 @@ from .records import (
     is_memory_url,
     keep_existing,
     length_window,
+    memory_key,
     memory_label,
     memory_spec,
-    normalize,
     now_iso,
     open_memory,
     redact_url,
@@ -73,6 +73,6 @@ __all__ = [
     "_COLUMNS", "_HISTORY_COLUMNS", "_MIGRATE_1_TO_2", "DECISIONS", "ORIGINS", "SCHEMA_VERSION",
     "STATUSES", "Match", "MemoryEntry", "MemoryStep", "MemoryStore", "StoreResult",
     "TranslationMemory", "_grams", "check_entry", "current_user", "is_memory_url",
-    "keep_existing", "length_window", "memory_label", "memory_spec", "normalize", "now_iso",
+    "keep_existing", "length_window", "memory_label", "memory_spec", "memory_key", "now_iso",
     "open_memory", "redact_url", "remember", "score_candidates",
 ]

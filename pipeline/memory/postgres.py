@@ -43,7 +43,7 @@ from .records import (
     check_entry,
     keep_existing,
     length_window,
-    normalize,
+    memory_key,
     now_iso,
     redact_url,
     score_candidates,
@@ -258,7 +258,7 @@ class PgTranslationMemory:
     # -- reading --------------------------------------------------------------------
 
     def lookup(self, source: str) -> Match | None:
-        key = normalize(source)
+        key = memory_key(source)
         if not key:
             return None
         with self._lock, self._guard():
@@ -268,7 +268,7 @@ class PgTranslationMemory:
 
     def fuzzy(self, source: str, threshold: float = 0.75, limit: int = 3) -> list[Match]:
         """As ``TranslationMemory.fuzzy``: same candidates' scores, same order."""
-        key = normalize(source)
+        key = memory_key(source)
         if not key or limit <= 0:
             return []
         threshold = max(0.0, min(1.0, threshold))
@@ -312,7 +312,7 @@ class PgTranslationMemory:
             last = rows[-1][-1]
 
     def history(self, source: str) -> list[dict[str, Any]]:
-        key = normalize(source)
+        key = memory_key(source)
         with self._lock, self._guard():
             cur = self._conn.execute(f"SELECT {_HISTORY_COLUMNS} FROM tm_history"
                                      " WHERE md5(key) = md5(%s) AND key = %s ORDER BY id",
@@ -372,7 +372,7 @@ class PgTranslationMemory:
             chunk: list[tuple[MemoryEntry, str, str]] = []
             for e in entries:
                 status = check_entry(e)
-                key = normalize(e.source)
+                key = memory_key(e.source)
                 if not key or not e.target.strip():
                     continue
                 chunk.append((e, key, status))
@@ -457,7 +457,7 @@ class PgTranslationMemory:
             return dict(zip([d.name for d in cur.description], row, strict=True))
 
     def record_use(self, sources: Iterable[str]) -> None:
-        keys = [(k, k) for k in (normalize(s) for s in sources) if k]
+        keys = [(k, k) for k in (memory_key(s) for s in sources) if k]
         if not keys or self.readonly:
             return
         with self._write() as cur:
@@ -465,7 +465,7 @@ class PgTranslationMemory:
                             " AND key = %s", keys)
 
     def delete(self, source: str) -> bool:
-        key = normalize(source)
+        key = memory_key(source)
         with self._write() as cur:
             cur.execute("DELETE FROM tm WHERE key_hash = md5(%s) AND key = %s", (key, key))
             return cur.rowcount > 0

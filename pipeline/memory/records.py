@@ -35,7 +35,7 @@ _CHUNK = 500  # rows per executemany / IN (...) query, below SQLite's variable l
 _CJK_SPACE = re.compile(f"(?<=[{CJK_WIDE}]) | (?=[{CJK_WIDE}])")
 
 
-def normalize(text: str) -> str:
+def memory_key(text: str) -> str:
     """The lookup key: NFKC (full-width -> half-width etc.), whitespace collapsed to one
     space, and no space at all next to CJK characters."""
     return _CJK_SPACE.sub("", " ".join(unicodedata.normalize("NFKC", text).split()))

@@ -31,7 +31,7 @@ from .records import (
     check_entry,
     keep_existing,
     length_window,
-    normalize,
+    memory_key,
     now_iso,
     score_candidates,
 )
@@ -251,7 +251,7 @@ class TranslationMemory:
 
     def lookup(self, source: str) -> Match | None:
         """The entry for exactly this source (after normalisation), or None."""
-        key = normalize(source)
+        key = memory_key(source)
         if not key:
             return None
         with self._lock, self._guard():
@@ -265,7 +265,7 @@ class TranslationMemory:
         An identical entry is included (score 1.0). Ties are broken reviewed first,
         then most recently updated.
         """
-        key = normalize(source)
+        key = memory_key(source)
         if not key or limit <= 0:
             return []
         threshold = max(0.0, min(1.0, threshold))
@@ -347,7 +347,7 @@ class TranslationMemory:
             return []
         with self._lock, self._guard():
             cur = self._conn.execute(f"SELECT {_HISTORY_COLUMNS} FROM tm_history"
-                                     " WHERE key = ? ORDER BY id", (normalize(source),))
+                                     " WHERE key = ? ORDER BY id", (memory_key(source),))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -365,7 +365,7 @@ class TranslationMemory:
         with self._write() as c:
             for e in entries:
                 status = check_entry(e)
-                key = normalize(e.source)
+                key = memory_key(e.source)
                 if not key or not e.target.strip():
                     continue  # an empty English would be "reused" as a blank
                 outcome = self._store_one(c, e, key, status, stamp, res)
@@ -418,7 +418,7 @@ class TranslationMemory:
 
     def record_use(self, sources: Iterable[str]) -> None:
         """Count one reuse for each source (exact hits the memory step applied)."""
-        keys = [(normalize(s),) for s in sources]
+        keys = [(memory_key(s),) for s in sources]
         if not keys or self.readonly:  # a read-only memory is used, not counted
             return
         with self._write() as c:
@@ -426,7 +426,7 @@ class TranslationMemory:
 
     def delete(self, source: str) -> bool:
         """Remove the entry for this source; True if there was one."""
-        key = normalize(source)
+        key = memory_key(source)
         with self._write() as c:
             row = c.execute("SELECT id FROM tm WHERE key = ?", (key,)).fetchone()
             if row is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..document import Document, MemoryHit, Note, Origin, Severity
-from .records import Match, MemoryStore, StoreResult, normalize
+from .records import Match, MemoryStore, StoreResult, memory_key
 
 # -- the pipeline step ---------------------------------------------------------------
 
@@ -44,7 +44,7 @@ class MemoryStep:
                 used.append(seg.zh)
                 exact += 1
                 continue
-            key = normalize(seg.zh)
+            key = memory_key(seg.zh)
             if key not in fuzzy_cache:
                 fuzzy_cache[key] = self.memory.fuzzy(seg.zh, self.fuzzy_threshold,
                                                      self.fuzzy_limit)
