@@ -283,8 +283,17 @@ class TranslationMemory:
             rows = self._conn.execute(sql, (*grams, lo, hi, len(grams), _CANDIDATES)).fetchall()
         return score_candidates(key, (_match(r) for r in rows), threshold, limit)
 
+    def check_integrity(self) -> None:
+        """Damage anywhere in the file (also in pages a query happens not to read) is one
+        clear error: ``stats`` and export read the whole memory, so they say so first."""
+        with self._lock, self._guard():
+            problems = [r[0] for r in self._conn.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise self._damaged(Exception("; ".join(problems)))
+
     def entries(self) -> Iterator[Match]:
         """Every entry, oldest first (streamed, not loaded at once)."""
+        self.check_integrity()
         last = 0
         while True:
             with self._lock, self._guard():
@@ -298,6 +307,7 @@ class TranslationMemory:
             last = rows[-1][_NCOL]
 
     def stats(self) -> dict[str, Any]:
+        self.check_integrity()
         with self._lock, self._guard():
             c = self._conn
             entries = c.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
