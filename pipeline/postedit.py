@@ -27,12 +27,12 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from .cjk import HAN, HAN_RE
 from .document import Change, Note, Severity
 
 STEP = "grammar"
 SUGGESTION = "grammar-suggestion"  # the Note code of a suggest rule
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_RE = re.compile(f"[{HAN}]")
+_HAN_RE = HAN_RE
 CAPITALIZE = "%CAPITALIZE%"  # a replacement: the match with a capital first letter
 KINDS = ("regex", "literal", "suggest")
 COLUMNS = ["id", "kind", "pattern", "replacement", "message", "example_before", "example_after"]

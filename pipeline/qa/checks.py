@@ -9,7 +9,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..cjk import FULLWIDTH_RE, HAN_RE
+from ..cjk import FULLWIDTH_RE, HAN, HAN_RE
 from ..document import Severity, TermHit
 from .analysis import PLACEHOLDER_RE, _contains_id, _fmt, analyze
 from .context import (
@@ -389,7 +389,7 @@ def length_ratio(source: str, target: str) -> float | None:
     return (len(target.strip()) - copied) / han
 
 
-_ZH_CLAUSE_RE = re.compile(r"[，；;：:]|(?<=[\u4e00-\u9fff]),")
+_ZH_CLAUSE_RE = re.compile(rf"[，；;：:]|(?<=[{HAN}]),")
 _EN_CLAUSE_RE = re.compile(r"[,;:]|\b(?:and|but|while|which|who|so|because|including|then|"
                            r"after|before|when|if|whereas|where|until|unless)\b", re.IGNORECASE)
 
