@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..document import Change, Document, Note, Severity
 from ..errors import InputError
@@ -57,19 +57,18 @@ from .backends import (
 from .edits import correct, correct_many
 from .spelling import capitalize_start
 
+if TYPE_CHECKING:
+    from ..glossary import Glossary
+
 
 # ----------------------------------------------------------------------------- the step
-def _glossary_words(glossary: Any) -> list[str]:
-    if glossary is None or not hasattr(glossary, "dictionary_words"):
-        return []
-    return [str(w) for w in glossary.dictionary_words()]
+def _glossary_words(glossary: Glossary | None) -> list[str]:
+    return [] if glossary is None else [str(w) for w in glossary.dictionary_words()]
 
 
-def _glossary_terms(glossary: Any) -> list[str]:
+def _glossary_terms(glossary: Glossary | None) -> list[str]:
     """Every term's canonical English (one-word terms and the words of longer ones)."""
-    if glossary is None:
-        return []
-    return [str(getattr(t, "canonical", "") or "") for t in getattr(glossary, "terms", ())]
+    return [] if glossary is None else [t.canonical for t in glossary.terms]
 
 
 class GrammarStep:
@@ -246,18 +245,8 @@ def polish_text(text: str, backend: str = "harper", languagetool_url: str | None
     """Polish one English string: glossary normalisation (when a glossary is given),
     post-edit rules, then the backend. Pass ``step`` to reuse one across calls."""
     step = step or GrammarStep(backend, languagetool_url, glossary)
-    changes: list[Change] = []
     gloss = step.glossary if step.glossary is not None else glossary
-    if normalize_terms and gloss is not None:
-        # Glossary.fix_renderings(text) -> (text, changes); fix_renderings_text: the text only.
-        fn = getattr(gloss, "fix_renderings", None) or getattr(gloss, "fix_renderings_text", None)
-        if fn is not None:
-            result = fn(text)
-            if isinstance(result, tuple):
-                text = result[0]
-                changes.extend(_as_change(c) for c in result[1])
-            else:
-                text = str(result)
+    text, changes = _normalize(text, gloss, normalize_terms)
     text, more, notes = step.polish(text)
     changes.extend(more)
     if step.fallback and not any(n.code == "grammar-fallback" for n in notes):
@@ -284,20 +273,12 @@ def polish_texts(texts: Sequence[str], *, step: GrammarStep,
     return out
 
 
-def _normalize(text: str, gloss: Any, enabled: bool) -> tuple[str, list[Change]]:
+def _normalize(text: str, gloss: Glossary | None, enabled: bool) -> tuple[str, list[Change]]:
     """Glossary normalisation: wrong renderings to the Amazon term."""
-    changes: list[Change] = []
-    if enabled and gloss is not None:
-        # Glossary.fix_renderings(text) -> (text, changes); fix_renderings_text: the text only.
-        fn = getattr(gloss, "fix_renderings", None) or getattr(gloss, "fix_renderings_text", None)
-        if fn is not None:
-            result = fn(text)
-            if isinstance(result, tuple):
-                text = result[0]
-                changes.extend(_as_change(c) for c in result[1])
-            else:
-                text = str(result)
-    return text, changes
+    if not enabled or gloss is None:
+        return text, []
+    text, found = gloss.fix_renderings(text)
+    return text, [_as_change(c) for c in found]
 
 
 def _as_change(c: Any) -> Change:
