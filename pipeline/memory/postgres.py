@@ -40,6 +40,7 @@ from .records import (
     Match,
     MemoryEntry,
     StoreResult,
+    _Connected,
     check_entry,
     keep_existing,
     length_window,
@@ -56,7 +57,7 @@ _CHUNK = 500
 _TRGM_THRESHOLD = 0.1
 _LOCK_ID = 0x7067_746D  # advisory lock for creating/migrating the schema
 
-class PgTranslationMemory:
+class PgTranslationMemory(_Connected):
     """A translation memory in a PostgreSQL database (see the module docstring).
 
     One connection per object (autocommit; each write is an explicit transaction); the
@@ -240,20 +241,6 @@ class PgTranslationMemory:
                 self._conn.execute(f"SET pg_trgm.similarity_threshold = {_TRGM_THRESHOLD}")
         self.schema_version = version or SCHEMA_VERSION
         return self.schema_version
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> PgTranslationMemory:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __len__(self) -> int:
-        with self._lock, self._guard():
-            return self._conn.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
 
     # -- reading --------------------------------------------------------------------
 

@@ -140,6 +140,31 @@ _HISTORY_COLUMNS = ("source, target, origin, status, model, glossary_version, au
                     " source_file, at, outcome")
 
 
+class _Connected:
+    """What both stores share: one connection under a lock, a context manager, a count.
+    Subclasses set ``_conn`` and ``_lock`` and provide ``_guard`` (one-line errors)."""
+
+    _conn: Any
+    _lock: Any
+
+    def _guard(self) -> Any:  # pragma: no cover - every store overrides it
+        raise NotImplementedError
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        with self._lock, self._guard():
+            return self._conn.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
+
+
 @runtime_checkable
 class MemoryStore(Protocol):
     """What a translation memory back-end offers (SQLite file or PostgreSQL database).

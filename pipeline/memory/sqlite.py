@@ -27,6 +27,7 @@ from .records import (
     Match,
     MemoryEntry,
     StoreResult,
+    _Connected,
     _grams,
     check_entry,
     keep_existing,
@@ -42,7 +43,7 @@ def _match(row: sqlite3.Row | tuple, score: float = 1.0) -> Match:
     return Match(*row[:_NCOL], score=score)
 
 
-class TranslationMemory:
+class TranslationMemory(_Connected):
     """A translation memory in one SQLite file. Use as a context manager or ``close()``.
 
     One connection per object; the object may be shared between threads (a lock
@@ -225,10 +226,6 @@ class TranslationMemory:
                 raise
             self._conn.execute("COMMIT")
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
     def migrate(self) -> str:
         """Bring the schema to ``SCHEMA_VERSION`` (opening a writable memory already
         does); returns the version. A read-only memory cannot be migrated."""
@@ -236,16 +233,6 @@ class TranslationMemory:
             raise InputError(f"translation memory {self.path} is read-only: cannot migrate "
                              f"schema {self.schema_version} to {SCHEMA_VERSION}")
         return self.schema_version
-
-    def __enter__(self) -> TranslationMemory:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __len__(self) -> int:
-        with self._lock, self._guard():
-            return self._conn.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
 
     # -- reading --------------------------------------------------------------------
 
